@@ -1,0 +1,57 @@
+"""Text analysis shared by indexing, querying, snippets and rule tagging.
+
+One analyzer is used everywhere so that a word in a query, a phrase in
+``tags.yaml`` and a word in a comment reduce to the same stem.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from whoosh.analysis import StemmingAnalyzer
+
+# Function words and chat filler that carry no situation; readers' long
+# descriptions are full of them, and leaving them out both sharpens ranking and
+# shortens the posting lists a query has to walk.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all almost also am an and any anyone anything are
+    around as at be because been before being below between both but by can cannot
+    could couldn did didn do does doesn doing don done down during each either else even
+    ever every everyone everything few for from further get gets getting go goes going
+    gone got gotten had hadn has hasn have haven having he her here hers herself him
+    himself his how i id if im in into is isn it its itself ive just know knew let ll
+    like lot lots made make makes many may me might more most much must my myself need
+    no nor not now of off oh ok okay on once one only or other others our ours ourselves
+    out over own please pretty quite rather re really said same say says see seem seems
+    shall she should shouldn since so some someone something still such sure take tell
+    than thank thanks that thats the their theirs them themselves then there theres
+    these they thing things think this those though through to too u under until up upon
+    ur us ve very want wanted wants was wasn way we well went were what whatever when
+    where whether which while who whom whose why will with won would wouldn yeah yes yet
+    you your yours yourself yourselves lol tbh idk btw
+    """.split()
+)
+
+_ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS, minsize=2, cachesize=-1)
+
+
+def analyzer() -> StemmingAnalyzer:
+    """Return the analyzer of the index's text fields."""
+    return _ANALYZER
+
+
+def terms(text: str) -> list[str]:
+    """Return the stemmed terms of ``text`` in order, stop words left out."""
+    return [t.text for t in _ANALYZER(text)]
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """Return ``(stem, start, end)`` for each word of ``text`` that is not a stop word."""
+    return [(t.text, t.startchar, t.endchar) for t in _ANALYZER(text, chars=True)]
+
+
+@lru_cache(maxsize=4096)
+def phrase_terms(phrase: str) -> tuple[str, ...]:
+    """Return the stemmed terms of a tag phrase (cached: phrases repeat for every comment)."""
+    return tuple(terms(phrase))

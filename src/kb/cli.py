@@ -1,0 +1,314 @@
+"""The ``kb`` command: a thin face over the library.
+
+Each command resolves the corpus and index folders (flags, then ``KB_CORPUS``
+and ``KB_INDEX``), calls one library function and prints its result, as text
+or, with ``--json``, as one JSON document. Library errors become one line on
+stderr and exit 1; usage errors exit 2; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+from kb import settings
+from kb.errors import CorpusError, KbError, UsageError
+
+_MARK = re.compile(r"</?mark>")
+
+
+def _out(data, as_json: bool, text_fn) -> None:
+    if as_json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        text_fn(data)
+
+
+def _plain_snippet(s: str) -> str:
+    return html.unescape(_MARK.sub(lambda m: "*" if m.group(0) == "<mark>" else "*", s))
+
+
+def _kb(args):
+    from kb.search import KnowledgeBase
+
+    return KnowledgeBase(args.settings.index)
+
+
+def _date(value: str | None, flag: str):
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r}: use a date as YYYY-MM-DD") from None
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    from kb.corpus import read_corpus
+
+    corpus, problems = read_corpus(args.settings.corpus)
+    data = {
+        "corpus": str(args.settings.corpus), "ok": not problems, "problems": problems,
+        "articles": len(corpus.articles), "comments": len(corpus.comments),
+    }
+
+    def text(d):
+        for p in problems:
+            print(p)
+        if problems:
+            print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        else:
+            print(f"ok: {d['articles']} articles, {d['comments']} comments")
+
+    _out(data, args.json, text)
+    return 1 if problems else 0
+
+
+def cmd_build(args) -> int:
+    from kb.index import build_index
+
+    progress = None
+    if not args.json and sys.stderr.isatty():
+        def progress(n, total, slug):
+            print(f"\rindexing {n}/{total} {slug[:40]:<40}", end="", file=sys.stderr, flush=True)
+    try:
+        report = build_index(args.settings.corpus, args.settings.index, full=args.full,
+                             progress=progress)
+    except CorpusError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"kb: not built: {len(exc.problems)} problem(s) in the corpus; the index is unchanged",
+              file=sys.stderr)
+        return 1
+    if progress:
+        print(file=sys.stderr)
+
+    def text(r):
+        if r["up_to_date"]:
+            print(f"up to date: {r['documents']} documents ({r['articles']} articles, "
+                  f"{r['comments']} comments)")
+            return
+        what = "full build" + (f" ({r['reason']})" if r["reason"] else "") if r["full"] else "updated"
+        print(f"{what}: {r['documents']} documents from {r['articles']} articles and "
+              f"{r['comments']} comments in {r['seconds']:.1f} s")
+        if not r["full"]:
+            for key in ("added", "changed", "removed"):
+                if r[key]:
+                    print(f"  {key}: {', '.join(r[key])}")
+        print(f"index: {args.settings.index}")
+
+    _out(report.as_dict(), args.json, text)
+    return 0
+
+
+def _print_hits(title: str, hits: list[dict]) -> None:
+    print(f"== {title} ==")
+    if not hits:
+        print("  (none)")
+    for h in hits:
+        where = h["id"] if h["kind"] != "section" else f"{h['id']}  [{h['article_title']}]"
+        print(f"- {where}  {h['kind']}  {h['date']}  score {h['score']}")
+        print(f"  {h['title']}")
+        print(f"  {_plain_snippet(h['snippet'])}")
+        if h.get("replies"):
+            print(f"  author replies: {', '.join(h['replies'])}")
+    print()
+
+
+def cmd_search(args) -> int:
+    from kb.search import Filters
+
+    filters = Filters(
+        tags=tuple(args.tag or ()), article=args.article,
+        date_from=_date(args.since, "--since"), date_to=_date(args.until, "--until"),
+        answered=args.answered,
+    )
+    result = _kb(args).search(" ".join(args.text), filters=filters, limit=args.limit)
+    data = result.as_dict()
+
+    def text(d):
+        if d["did_you_mean"]:
+            print(f"did you mean: {d['did_you_mean']}")
+        if d["relaxed"]:
+            print(f"({d['relaxed']})")
+        if d["message"]:
+            print(d["message"])
+        _print_hits(f"advice ({d['total_advice']})", d["advice"])
+        _print_hits(f"stories ({d['total_stories']})", d["stories"])
+
+    _out(data, args.json, text)
+    return 0
+
+
+def cmd_similar(args) -> int:
+    hits = _kb(args).similar(args.comment_id, limit=args.limit)
+    data = {"id": args.comment_id, "stories": [h.as_dict() for h in hits]}
+    _out(data, args.json, lambda d: _print_hits(f"stories like {d['id']}", d["stories"]))
+    return 0
+
+
+def cmd_tags(args) -> int:
+    tags = _kb(args).tag_counts()
+    data = {"tags": tags}
+
+    def text(d):
+        for t in d["tags"]:
+            print(f"{t['count']:6d}  {t['id']:<22} {t['label']}  (hand {t['hand']}, rule {t['rule']})")
+
+    _out(data, args.json, text)
+    return 0
+
+
+def cmd_browse(args) -> int:
+    total, hits = _kb(args).browse(args.tag, sort=args.sort, limit=args.limit, offset=args.offset)
+    data = {"tags": args.tag, "sort": args.sort, "count": total,
+            "comments": [h.as_dict() for h in hits]}
+    _out(data, args.json, lambda d: _print_hits(f"{' + '.join(d['tags'])}: {d['count']} comments",
+                                                 d["comments"]))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from kb.evaluate import evaluate, load_judgments
+
+    report = evaluate(_kb(args), load_judgments(Path(args.judgments)))
+
+    def text(r):
+        for p in r["per_query"]:
+            print(f"{p['id']:<16} {p['list']:<8} nDCG@10 {p['ndcg@10']:.3f}  MRR {p['mrr']:.3f}  "
+                  f"P@5 {p['p@5']:.2f}  R@10 {p['recall@10']:.2f}")
+        print(f"\n{r['queries']} queries: nDCG@10 {r['ndcg@10']:.3f}  MRR {r['mrr']:.3f}  "
+              f"P@5 {r['p@5']:.3f}  recall@10 {r['recall@10']:.3f}")
+
+    _out(report, args.json, text)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import os
+    import subprocess
+
+    app = Path(__file__).resolve().parent / "ui" / "main.py"
+    env = dict(os.environ, KB_CORPUS=str(args.settings.corpus), KB_INDEX=str(args.settings.index))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.address, "--browser.gatherUsageStats", "false",
+           "--server.headless", "true"]
+    print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+# -- parser ------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, as usage errors should
+        self.exit(2, f"kb: {message} (see `{self.prog} --help`)\n")
+
+
+def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
+    p.add_argument("--corpus", help="corpus folder (default: $KB_CORPUS or ./corpus)")
+    p.add_argument("--index", help="index folder (default: $KB_INDEX or a cache folder)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return n
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``kb`` command."""
+    parser = _Parser(prog="kb", description="Search an advice site's articles and comments.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("check", help="validate the corpus; list every problem as file:line")
+    _common(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("build", help="build the index or bring it up to date")
+    _common(p)
+    p.add_argument("--full", action="store_true", help="rebuild from scratch")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="find advice and stories for a situation")
+    _common(p)
+    p.add_argument("text", nargs="+", help="the situation, in plain words")
+    p.add_argument("--tag", action="append", help="only results with this tag (repeatable)")
+    p.add_argument("--article", help="only results under this article (slug)")
+    p.add_argument("--since", help="only results from this date on (YYYY-MM-DD)")
+    p.add_argument("--until", help="only results up to this date (YYYY-MM-DD)")
+    p.add_argument("--answered", action="store_true", help="only stories the author answered")
+    p.add_argument("--limit", type=_positive, default=10, help="results per list (default 10)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("similar", help="stories most like a given comment")
+    _common(p)
+    p.add_argument("comment_id")
+    p.add_argument("--limit", type=_positive, default=10)
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("tags", help="every tag with its count")
+    _common(p)
+    p.set_defaults(func=cmd_tags)
+
+    p = sub.add_parser("browse", help="the comments carrying a tag")
+    _common(p)
+    p.add_argument("--tag", action="append", required=True, help="tag id (repeat to combine)")
+    p.add_argument("--sort", choices=("newest", "oldest", "discussed"), default="newest")
+    p.add_argument("--limit", type=_positive, default=20)
+    p.add_argument("--offset", type=int, default=0)
+    p.set_defaults(func=cmd_browse)
+
+    p = sub.add_parser("eval", help="relevance metrics of the current index")
+    _common(p)
+    p.add_argument("judgments", help="a judgments YAML file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the web app")
+    _common(p, json_flag=False)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``kb`` command; return its exit code."""
+    args = make_parser().parse_args(argv)
+    try:
+        args.settings = settings.resolve(args.corpus, args.index)
+        return args.func(args)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"kb: {exc}", file=sys.stderr)
+        return 2
+    except KbError as exc:
+        if args.debug:
+            raise
+        print(f"kb: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,372 @@
+"""Reading and validating a corpus folder (see DESIGN.md for the format).
+
+``read_corpus`` returns the corpus together with every problem found, each as
+``path:line: what is wrong``; ``load_corpus`` refuses a corpus with problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import CorpusError, NotFoundError
+from kb.model import Article, Comment, Corpus, Section, Site, Tag, anchor
+
+try:  # the C loader reads large comment files several times faster
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+LINE_KEY = "__line__"
+_FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+_HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+class _LineLoader(_BaseLoader):
+    """A safe loader that records the line of every mapping under ``__line__``."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[LINE_KEY] = node.start_mark.line + 1
+        return mapping
+
+
+def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 + offset if mark else 1 + offset
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{rel}:{line}: invalid YAML: {what}"
+
+
+class _Reader:
+    """Collects problems while reading one corpus folder."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[str] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def problem(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(f"{self.rel(path)}:{line}: {message}")
+
+    def text(self, path: Path) -> str | None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            self.problem(path, 1, f"cannot read file: {exc.strerror}")
+            return None
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            self.problem(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")
+            return None
+
+    def yaml(self, path: Path, text: str, offset: int = 0) -> Any:
+        try:
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
+        except yaml.YAMLError as exc:
+            self.problems.append(_yaml_problem(self.rel(path), exc, offset))
+            return None
+
+
+def _as_str_list(value: Any) -> list[str] | None:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """Return a datetime from a YAML date, datetime or ISO string; None if it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+    return None
+
+
+def _read_site(r: _Reader) -> Site:
+    path = r.root / "site.yaml"
+    fallback = Site(title=r.root.name, author="")
+    if not path.exists():
+        r.problem(path, 1, "missing file: create site.yaml with at least `title` and `author`")
+        return fallback
+    text = r.text(path)
+    data = r.yaml(path, text) if text is not None else None
+    if data is None:
+        return fallback
+    if not isinstance(data, dict):
+        r.problem(path, 1, "expected a mapping with `title` and `author`")
+        return fallback
+    author = data.get("author")
+    if not isinstance(author, str) or not author.strip():
+        r.problem(path, data[LINE_KEY], "missing `author` (the name on the author's replies)")
+        author = ""
+    aliases = _as_str_list(data.get("author_aliases"))
+    if aliases is None:
+        r.problem(path, data[LINE_KEY], "`author_aliases` must be a list of names")
+        aliases = []
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        r.problem(path, data[LINE_KEY], "missing `title`")
+        title = r.root.name
+    return Site(
+        title=title.strip(),
+        author=author.strip(),
+        author_aliases=tuple(a.strip() for a in aliases if a.strip()),
+        base_url=str(data.get("base_url") or ""),
+        tagline=str(data.get("tagline") or ""),
+    )
+
+
+def _read_tags(r: _Reader) -> dict[str, Tag]:
+    path = r.root / "tags.yaml"
+    tags: dict[str, Tag] = {}
+    if not path.exists():
+        return tags
+    text = r.text(path)
+    data = r.yaml(path, text) if text is not None else None
+    if data is None:
+        return tags
+    items = data.get("tags") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        r.problem(path, 1, "expected `tags:` followed by a list of tags")
+        return tags
+    for item in items:
+        if not isinstance(item, dict):
+            r.problem(path, 1, "each tag must be a mapping with `id` and `label`")
+            continue
+        line = item[LINE_KEY]
+        tag_id = item.get("id")
+        if not isinstance(tag_id, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tag_id):
+            r.problem(path, line, f"tag id {tag_id!r} must be lower-case letters, digits and '-'")
+            continue
+        if tag_id in tags:
+            r.problem(path, line, f"duplicate tag id {tag_id!r}")
+            continue
+        phrases = _as_str_list(item.get("phrases"))
+        if phrases is None:
+            r.problem(path, line, f"tag {tag_id!r}: `phrases` must be a list of strings")
+            phrases = []
+        tags[tag_id] = Tag(
+            id=tag_id,
+            label=str(item.get("label") or tag_id),
+            description=str(item.get("description") or ""),
+            phrases=tuple(phrases),
+        )
+    return tags
+
+
+def split_sections(slug: str, title: str, body: str) -> tuple[Section, ...]:
+    """Split a Markdown body at its ``##`` headings; text before the first is the intro."""
+    sections: list[Section] = []
+    matches = list(_HEADING_RE.finditer(body))
+    intro = body[: matches[0].start()] if matches else body
+    if intro.strip():
+        sections.append(Section(slug, "intro", title, intro.strip(), 0))
+    seen: dict[str, int] = {"intro": 1} if intro.strip() else {}
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        heading = m.group(1).strip()
+        base = anchor(heading) or "section"
+        seen[base] = seen.get(base, 0) + 1
+        key = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        sections.append(Section(slug, key, heading, body[m.end() : end].strip(), len(sections)))
+    return tuple(sections)
+
+
+def _check_tags(r: _Reader, path: Path, line: int, tags: list[str], known: dict[str, Tag], what: str):
+    for tag in tags:
+        if known and tag not in known:
+            r.problem(path, line, f"{what}: unknown tag {tag!r} (not in tags.yaml)")
+
+
+def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article | None:
+    text = r.text(path)
+    if text is None:
+        return None
+    slug = path.stem
+    m = _FRONT_RE.match(text)
+    if not m:
+        r.problem(path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'")
+        return None
+    meta = r.yaml(path, m.group(1), offset=1)
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        r.problem(path, 2, "front matter must be a mapping of `key: value` lines")
+        return None
+    ok = True
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        r.problem(path, 2, "missing `title` in front matter")
+        ok = False
+    raw_date = meta.get("date")
+    date = parse_date(raw_date)
+    if raw_date is None:
+        r.problem(path, 2, "missing `date` in front matter (YYYY-MM-DD)")
+        ok = False
+    elif date is None:
+        r.problem(path, 2, f"invalid date {raw_date!r}: use YYYY-MM-DD")
+        ok = False
+    tags = _as_str_list(meta.get("tags"))
+    if tags is None:
+        r.problem(path, 2, "`tags` must be a list of tag ids")
+        tags = []
+    _check_tags(r, path, 2, tags, known_tags, "front matter")
+    body = text[m.end() :]
+    if not body.strip():
+        r.problem(path, text[: m.end()].count("\n") + 1, "empty body: the article has no text")
+        ok = False
+    if not ok:
+        return None
+    return Article(
+        slug=slug,
+        title=title.strip(),
+        date=date.date(),
+        body=body,
+        tags=tuple(tags),
+        summary=str(meta.get("summary") or ""),
+        url=str(meta.get("url") or ""),
+        sections=split_sections(slug, title.strip(), body),
+    )
+
+
+def _read_comments(
+    r: _Reader, path: Path, site: Site, known_tags: dict[str, Tag], articles: dict[str, Article],
+    comments: dict[str, Comment], where: dict[str, str],
+) -> None:
+    text = r.text(path)
+    data = r.yaml(path, text) if text is not None else None
+    if data is None:
+        return
+    if not isinstance(data, dict) or not isinstance(data.get("comments", []), list):
+        r.problem(path, 1, "expected `article: <slug>` and `comments:` followed by a list")
+        return
+    slug = data.get("article")
+    if slug is None:
+        slug = path.stem
+    if not isinstance(slug, str) or slug not in articles:
+        r.problem(path, data[LINE_KEY], f"comments for a missing article {slug!r} (no articles/{slug}.md)")
+        return
+    if slug != path.stem:
+        r.problem(path, data[LINE_KEY], f"`article: {slug}` does not match the file name {path.name}")
+    pending_parents: list[tuple[str, str, int]] = []
+    for item in data.get("comments") or []:
+        if not isinstance(item, dict):
+            r.problem(path, 1, "each comment must be a mapping with id, author, date, body")
+            continue
+        line = item[LINE_KEY]
+        cid = item.get("id")
+        if isinstance(cid, int) and not isinstance(cid, bool):
+            r.problem(path, line, f"id {cid} must be a quoted string, e.g. id: \"c-{cid:06d}\"")
+            continue
+        if not isinstance(cid, str) or not cid.strip():
+            r.problem(path, line, "comment without `id`")
+            continue
+        cid = cid.strip()
+        if cid in comments or cid in where:
+            r.problem(path, line, f"duplicate comment id {cid!r} (also at {where.get(cid, '?')})")
+            continue
+        where[cid] = f"{r.rel(path)}:{line}"
+        author = item.get("author")
+        if not isinstance(author, str) or not author.strip():
+            r.problem(path, line, f"comment {cid}: missing `author`")
+            author = ""
+        raw_date = item.get("date")
+        date = parse_date(raw_date)
+        if date is None:
+            what = "missing `date`" if raw_date is None else f"invalid date {raw_date!r}"
+            r.problem(path, line, f"comment {cid}: {what} (use YYYY-MM-DD or an ISO datetime)")
+        body = item.get("body")
+        if not isinstance(body, str) or not body.strip():
+            r.problem(path, line, f"comment {cid}: empty body")
+        tags = _as_str_list(item.get("tags"))
+        if tags is None:
+            r.problem(path, line, f"comment {cid}: `tags` must be a list of tag ids")
+            tags = []
+        _check_tags(r, path, line, tags, known_tags, f"comment {cid}")
+        parent = item.get("parent")
+        if parent is not None:
+            if not isinstance(parent, str):
+                r.problem(path, line, f"comment {cid}: parent {parent!r} must be a quoted id")
+                parent = None
+            else:
+                pending_parents.append((cid, parent, line))
+        if date is None or not isinstance(body, str) or not body.strip() or not author:
+            continue
+        comments[cid] = Comment(
+            id=cid, article=slug, author=author.strip(), date=date, body=body.strip(),
+            parent=parent, tags=tuple(tags), is_author=site.is_author(author), line=line,
+        )
+    for cid, parent, line in pending_parents:
+        if parent == cid:
+            r.problem(path, line, f"comment {cid}: a comment cannot answer itself")
+        elif parent not in where:
+            r.problem(path, line, f"comment {cid}: parent {parent!r} does not exist")
+        elif parent in comments and comments[parent].article != slug:
+            r.problem(path, line, f"comment {cid}: parent {parent!r} is under another article")
+
+
+def read_corpus(root: Path) -> tuple[Corpus, list[str]]:
+    """Read a corpus folder; return the corpus and every problem found in it."""
+    root = Path(root)
+    if not root.is_dir():
+        raise NotFoundError(f"{root}: no such corpus folder (set --corpus or KB_CORPUS)")
+    r = _Reader(root)
+    site = _read_site(r)
+    tags = _read_tags(r)
+    articles: dict[str, Article] = {}
+    for path in sorted((root / "articles").glob("*.md")):
+        article = _read_article(r, path, tags)
+        if article is not None:
+            articles[article.slug] = article
+    comments: dict[str, Comment] = {}
+    where: dict[str, str] = {}
+    known = set(articles) | {p.stem for p in (root / "articles").glob("*.md")}
+    for path in sorted((root / "comments").glob("*.yaml")):
+        if path.stem in known and path.stem not in articles:
+            continue  # the article itself is broken and already reported
+        _read_comments(r, path, site, tags, articles, comments, where)
+    return Corpus(site=site, tags=tags, articles=articles, comments=comments), r.problems
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Read a corpus folder, refusing it with :class:`CorpusError` if it has any problem."""
+    corpus, problems = read_corpus(root)
+    if problems:
+        raise CorpusError(problems)
+    return corpus
+
+
+def check_corpus(root: Path) -> list[str]:
+    """Return every problem in a corpus folder (an empty list when it is sound)."""
+    return read_corpus(root)[1]
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """Return the files a corpus is made of, in a stable order."""
+    root = Path(root)
+    files = [root / "site.yaml", root / "tags.yaml"]
+    files += sorted((root / "articles").glob("*.md"))
+    files += sorted((root / "comments").glob("*.yaml"))
+    return [f for f in files if f.exists()]

@@ -1,0 +1,38 @@
+"""The exceptions the library raises; every message is one line that names the thing."""
+
+from __future__ import annotations
+
+
+class KbError(Exception):
+    """Base of every error the library reports to a user."""
+
+
+class UsageError(KbError):
+    """The caller asked for something that cannot be done as asked."""
+
+
+class NotFoundError(KbError):
+    """A named thing (comment, article, tag, index) does not exist."""
+
+
+class IndexMissingError(NotFoundError):
+    """No index has been built yet at the given location."""
+
+
+class BusyError(KbError):
+    """Another process holds the lock this operation needs."""
+
+
+class CorpusError(KbError):
+    """The corpus has problems; ``problems`` lists each as ``path:line: message``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        first = self.problems[0] if self.problems else "unknown problem"
+        more = f" (and {count - 1} more; run `kb check`)" if count > 1 else ""
+        super().__init__(f"{first}{more}")
+
+
+class ImportFormatError(KbError):
+    """An input file for an importer cannot be read as the format it claims."""

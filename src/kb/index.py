@@ -1,0 +1,337 @@
+"""The Whoosh index: schema, full and incremental builds, and the atomic swap.
+
+An index folder holds generations ``gen-NNNNNN/``, each a complete Whoosh index
+with a ``manifest.json`` that records what it was built from, and a symlink
+``current`` naming the live one. A build prepares a new generation aside (an
+incremental one starts from hard links to the current generation's files,
+which Whoosh never rewrites) and then swaps ``current`` with one rename, so a
+reader sees the old index or the new one and an interrupted build leaves the
+old one in place. One build at a time: builds take an exclusive lock on
+``build.lock``, which the operating system frees if the process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from kb.analysis import analyzer
+from kb.corpus import read_corpus
+from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
+from kb.fsutil import fsync_dir, write_atomic
+from kb.model import KIND_SECTION, Article, Comment, Corpus
+
+SCHEMA_VERSION = 3
+CURRENT = "current"
+MANIFEST = "manifest.json"
+LOCK = "build.lock"
+
+Progress = Callable[[int, int, str], None]
+
+
+def make_schema() -> Schema:
+    """Return the schema: one document per article section and per comment."""
+    ana = analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        article=ID(stored=True),
+        article_title=STORED,
+        section=ID(stored=True),
+        heading=TEXT(analyzer=ana, stored=True, field_boost=1.5),
+        author=ID(stored=True),
+        is_reply=BOOLEAN(stored=True),
+        answered=BOOLEAN(stored=True),
+        thread=ID(stored=True),
+        parent=ID(stored=True),
+        depth=NUMERIC(stored=True),
+        position=NUMERIC(stored=True, sortable=True),
+        thread_size=NUMERIC(stored=True, sortable=True),
+        date=DATETIME(stored=True, sortable=True),
+        tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        body=TEXT(analyzer=ana, stored=True, spelling=True),
+        replies=STORED,
+    )
+
+
+@dataclass
+class BuildReport:
+    """What a build did: which articles' files were added, changed or removed."""
+
+    full: bool
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    documents: int = 0
+    articles: int = 0
+    comments: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when nothing had to be re-indexed."""
+        return not (self.full or self.added or self.changed or self.removed)
+
+    def as_dict(self) -> dict:
+        """Return the report as plain data for JSON."""
+        return {
+            "full": self.full, "reason": self.reason, "added": self.added,
+            "changed": self.changed, "removed": self.removed, "documents": self.documents,
+            "articles": self.articles, "comments": self.comments,
+            "seconds": round(self.seconds, 3), "up_to_date": self.up_to_date,
+        }
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def fingerprints(root: Path) -> tuple[str, dict[str, str]]:
+    """Return the corpus-wide digest (site, taxonomy, schema) and one digest per article."""
+    root = Path(root)
+    glob = _digest(
+        str(SCHEMA_VERSION).encode(), _read_bytes(root / "site.yaml"), _read_bytes(root / "tags.yaml")
+    )
+    units = {}
+    for md in sorted((root / "articles").glob("*.md")):
+        units[md.stem] = _digest(md.read_bytes(), _read_bytes(root / "comments" / f"{md.stem}.yaml"))
+    return glob, units
+
+
+def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
+    """Yield the index documents of one article: its sections, then its comments."""
+    article = corpus.articles[slug]
+    yield from _section_docs(corpus, article)
+    comments = corpus.comments_of(slug)
+    children: dict[str, list[Comment]] = {}
+    by_thread: dict[str, list[Comment]] = {}
+    for c in comments:
+        if c.parent:
+            children.setdefault(c.parent, []).append(c)
+        by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
+    for position, c in enumerate(comments):
+        root = corpus.thread_root(c.id)
+        thread = by_thread[root]
+        direct = [r.id for r in children.get(c.id, []) if r.is_author]
+        later = [r.id for r in thread if r.is_author and r.date >= c.date and r.id not in direct
+                 and r.id != c.id]
+        replies = (direct + later) if not c.is_author else []
+        depth, p = 0, c.parent
+        while p and p in corpus.comments and depth < 64:
+            depth, p = depth + 1, corpus.comments[p].parent
+        yield {
+            "id": c.id, "kind": c.kind, "article": slug, "article_title": article.title,
+            "section": "", "heading": "", "author": c.author, "is_reply": c.is_author,
+            "answered": bool(replies), "thread": root, "parent": c.parent or "",
+            "depth": depth, "position": position, "thread_size": len(thread), "date": c.date,
+            "tags": ",".join(c.tags),
+            "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
+            "body": c.body, "replies": replies,
+        }
+
+
+def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
+    date = dt.datetime(article.date.year, article.date.month, article.date.day)
+    for s in article.sections:
+        yield {
+            "id": s.id, "kind": KIND_SECTION, "article": article.slug,
+            "article_title": article.title, "section": s.anchor, "heading": s.heading,
+            "author": corpus.site.author, "is_reply": False, "answered": False,
+            "thread": "", "parent": "", "depth": 0, "position": s.position, "thread_size": 0,
+            "date": date, "tags": ",".join(article.tags), "rule_tags": "",
+            "body": s.body, "replies": [],
+        }
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """Return the folder of the live generation, or None if no index was built."""
+    link = Path(index_dir) / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    gen = Path(index_dir) / target
+    return gen if (gen / MANIFEST).exists() else None
+
+
+def read_manifest(gen: Path) -> dict:
+    """Return the manifest of one generation."""
+    return json.loads((gen / MANIFEST).read_text("utf-8"))
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
+    """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"{index_dir}: another build is running; try again when it ends"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _next_generation(index_dir: Path) -> Path:
+    numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
+    return index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def _link_copy(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True)
+    for f in src.iterdir():
+        if f.name == MANIFEST or f.name.endswith(".lock") or not f.is_file():
+            continue
+        try:
+            os.link(f, dst / f.name)
+        except OSError:
+            shutil.copy2(f, dst / f.name)
+
+
+def _swap(index_dir: Path, gen: Path) -> None:
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(gen.name, tmp)
+    os.replace(tmp, index_dir / CURRENT)
+    fsync_dir(index_dir)
+
+
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Remove generations other than ``keep`` (the new one and the one before it)."""
+    for p in index_dir.glob("gen-*"):
+        if p.name not in keep and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def build_index(
+    corpus_dir: Path, index_dir: Path, *, full: bool = False, progress: Progress | None = None,
+    lock_wait: float = 30.0,
+) -> BuildReport:
+    """Build the index of a corpus, or bring it up to date; return what changed."""
+    from kb.tagging import RuleTagger  # tagging depends on analysis only
+
+    start = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    corpus, problems = read_corpus(corpus_dir)
+    if problems:
+        raise CorpusError(problems)
+    glob, units = fingerprints(corpus_dir)
+    with build_lock(index_dir, wait=lock_wait):
+        old_gen = current_generation(index_dir)
+        old = read_manifest(old_gen) if old_gen else None
+        report = BuildReport(full=False)
+        if old is None:
+            report.full, report.reason = True, "no index yet"
+        elif old.get("global") != glob:
+            report.full, report.reason = True, "site, tags or index format changed"
+        elif full:
+            report.full, report.reason = True, "full rebuild asked for"
+        if report.full:
+            todo = sorted(units)
+            report.added = todo
+        else:
+            before = old["units"]
+            report.added = sorted(u for u in units if u not in before)
+            report.changed = sorted(u for u in units if u in before and before[u] != units[u])
+            report.removed = sorted(u for u in before if u not in units)
+            todo = report.added + report.changed
+        report.articles = len(corpus.articles)
+        report.comments = len(corpus.comments)
+        if report.up_to_date:
+            report.documents = old.get("documents", 0)
+            report.seconds = time.perf_counter() - start
+            return report
+        tagger = RuleTagger(corpus.tags.values())
+        gen = _next_generation(index_dir)
+        try:
+            if report.full:
+                gen.mkdir(parents=True)
+                ix = whoosh_index.create_in(str(gen), make_schema())
+            else:
+                _link_copy(old_gen, gen)
+                ix = whoosh_index.open_dir(str(gen))
+            _write_units(ix, corpus, todo, report, tagger, progress)
+            with ix.searcher() as s:
+                report.documents = s.doc_count()
+            ix.close()
+            manifest = {
+                "format": SCHEMA_VERSION, "global": glob, "units": units,
+                "built": dt.datetime.now().isoformat(timespec="seconds"),
+                "documents": report.documents, "corpus": str(corpus_dir.resolve()),
+                "site": {"title": corpus.site.title, "author": corpus.site.author},
+                "tags": [
+                    {"id": t.id, "label": t.label, "description": t.description}
+                    for t in corpus.tags.values()
+                ],
+            }
+            write_atomic(gen / MANIFEST, json.dumps(manifest, indent=1))
+            fsync_dir(gen)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        _swap(index_dir, gen)
+        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen else set()))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress):
+    writer = ix.writer(limitmb=256)
+    try:
+        for slug in report.changed + report.removed:
+            writer.delete_by_term("article", slug)
+        for n, slug in enumerate(todo, 1):
+            for doc in thread_docs(corpus, slug, tagger.tags_for):
+                writer.add_document(**doc)
+            if progress:
+                progress(n, len(todo), slug)
+        writer.commit(optimize=report.full)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def open_index(index_dir: Path):
+    """Open the live generation of an index; raise if none was built."""
+    gen = current_generation(Path(index_dir))
+    if gen is None:
+        raise IndexMissingError(f"{index_dir}: no index yet; run `kb build` first")
+    try:
+        return whoosh_index.open_dir(str(gen))
+    except Exception as exc:  # whoosh raises several unrelated types for a damaged index
+        raise KbError(f"{gen}: the index cannot be opened ({exc}); run `kb build --full`") from exc

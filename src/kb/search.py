@@ -1,0 +1,396 @@
+"""Searching the index: situations in plain words, similar stories, tags, threads.
+
+Readers type sentences, not query syntax, so the text is never parsed as a
+query language: it is analysed into stems (stop words out) and each stem
+becomes an optional clause. Documents matching more of the reader's words
+score higher through BM25F's sum over terms and a coordination factor applied
+to the top candidates. Results come as two lists: ``advice`` (article sections
+and the author's replies) and ``stories`` (reader comments, each with the ids
+of the author's replies in its thread).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+
+from kb.analysis import STOP_WORDS, terms, tokens
+from kb.errors import NotFoundError, UsageError
+from kb.index import current_generation, open_index, read_manifest
+from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
+from kb.snippets import snippet
+
+MAX_QUERY_CHARS = 2000
+MAX_TERMS = 48
+MAX_LIMIT = 200
+SORTS = ("newest", "oldest", "discussed")
+COORD = 0.5  # weight of the share of query terms a document matches
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result; ``snippet`` is escaped HTML with ``<mark>`` around matches."""
+
+    id: str
+    kind: str
+    article: str
+    title: str
+    snippet: str
+    score: float
+    tags: list[str]
+    date: str
+    author: str
+    article_title: str = ""
+    section: str = ""
+    thread: str = ""
+    parent: str = ""
+    replies: list[str] = field(default_factory=list)
+    rule_tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Return the hit as plain data for JSON."""
+        d = asdict(self)
+        if self.kind != KIND_STORY:
+            d.pop("replies")
+        return d
+
+
+@dataclass
+class SearchResult:
+    """The answer to a situation search."""
+
+    query: str
+    advice: list[Hit]
+    stories: list[Hit]
+    total_advice: int = 0
+    total_stories: int = 0
+    did_you_mean: str | None = None
+    relaxed: str | None = None
+    message: str | None = None
+    terms: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def as_dict(self) -> dict:
+        """Return the result as plain data for JSON (the contract's fields first)."""
+        return {
+            "query": self.query,
+            "advice": [h.as_dict() for h in self.advice],
+            "stories": [h.as_dict() for h in self.stories],
+            "total_advice": self.total_advice,
+            "total_stories": self.total_stories,
+            "did_you_mean": self.did_you_mean,
+            "relaxed": self.relaxed,
+            "message": self.message,
+            "terms": self.terms,
+            "truncated": self.truncated,
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on a search: tags (all required), article, dates, answered only."""
+
+    tags: tuple[str, ...] = ()
+    article: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    answered: bool = False
+
+
+def _clean(text: str) -> tuple[str, bool]:
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text or "")
+    truncated = len(text) > MAX_QUERY_CHARS
+    return text[:MAX_QUERY_CHARS].strip(), truncated
+
+
+def query_terms(text: str) -> list[tuple[str, float]]:
+    """Return the weighted stems of a reader's text: repeated words weigh a little more."""
+    counts = Counter(terms(text))
+    order = list(dict.fromkeys(terms(text)))
+    order.sort(key=lambda t: -counts[t])
+    chosen = order[:MAX_TERMS]
+    return [(t, 1.0 + math.log(counts[t])) for t in chosen]
+
+
+def _date_str(value) -> str:
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="minutes")
+    return str(value or "")
+
+
+def _split(value: str) -> list[str]:
+    return [t for t in (value or "").split(",") if t]
+
+
+class KnowledgeBase:
+    """Search over one index folder; reopens the index when a build swaps in a new one."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._gen: Path | None = None
+        self._ix = None
+        self._manifest: dict = {}
+
+    # -- opening -------------------------------------------------------------------------
+    def _index(self):
+        gen = current_generation(self.index_dir)
+        with self._lock:
+            if self._ix is None or gen != self._gen:
+                self._ix = open_index(self.index_dir)
+                self._gen = gen
+                self._manifest = read_manifest(gen) if gen else {}
+            return self._ix, self._manifest
+
+    @property
+    def manifest(self) -> dict:
+        """The manifest of the live index generation."""
+        return self._index()[1]
+
+    def generation(self) -> str:
+        """Name the live generation (changes whenever a build swaps one in)."""
+        self._index()
+        return self._gen.name if self._gen else ""
+
+    # -- building blocks -----------------------------------------------------------------
+    def _filter(self, filters: Filters, kinds: Iterable[str]):
+        parts = [Q.Or([Q.Term("kind", k) for k in kinds])]
+        for tag in filters.tags:
+            parts.append(Q.Or([Q.Term("tags", tag), Q.Term("rule_tags", tag)]))
+        if filters.article:
+            parts.append(Q.Term("article", filters.article))
+        if filters.date_from or filters.date_to:
+            lo = dt.datetime.combine(filters.date_from, dt.time.min) if filters.date_from else None
+            hi = dt.datetime.combine(filters.date_to, dt.time.max) if filters.date_to else None
+            parts.append(Q.DateRange("date", lo, hi))
+        if filters.answered:
+            parts.append(Q.Term("answered", True))
+        return Q.And(parts) if len(parts) > 1 else parts[0]
+
+    def _query(self, searcher, weighted: list[tuple[str, float]]):
+        reader = searcher.reader()
+        clauses = []
+        for t, w in weighted:
+            clauses.append(Q.Term("body", t, boost=w))
+            if reader.doc_frequency("heading", t):
+                clauses.append(Q.Term("heading", t, boost=w))
+        if not clauses:
+            return None
+        q = Q.Or(clauses)
+        q.matcher_type = Q.Or.ARRAY_MATCHER if len(clauses) > 6 else Q.Or.DEFAULT_MATCHER
+        return q
+
+    def _hit(self, fields: dict, score: float, qterms: set[str]) -> Hit:
+        kind = fields["kind"]
+        if kind == KIND_SECTION:
+            title = fields["heading"] if fields["section"] != "intro" else fields["article_title"]
+        else:
+            title = fields["article_title"]
+        return Hit(
+            id=fields["id"], kind=kind, article=fields["article"], title=title,
+            snippet=snippet(fields["body"], qterms), score=round(float(score), 4),
+            tags=_split(fields.get("tags", "")), date=_date_str(fields.get("date")),
+            author=fields.get("author", ""), article_title=fields["article_title"],
+            section=fields.get("section", ""), thread=fields.get("thread", ""),
+            parent=fields.get("parent", ""), replies=list(fields.get("replies") or []),
+            rule_tags=_split(fields.get("rule_tags", "")),
+        )
+
+    def _ranked(self, searcher, q, filt, qterms: set[str], limit: int, offset: int, mask=None):
+        """Return (hits, total): BM25F candidates re-ranked by how many query terms they hold."""
+        want = offset + limit
+        pool = max(want * 3, 30)
+        results = searcher.search(q, filter=filt, mask=mask, limit=pool)
+        total = results.estimated_length() if results.has_exact_length() is False else len(results)
+        scored = []
+        n_terms = max(1, len(qterms))
+        for hit in results:
+            fields = hit.fields()
+            present = {s for s, _, _ in tokens(fields["body"] + " " + fields.get("heading", ""))}
+            share = len(present & qterms) / n_terms
+            scored.append((hit.score * (1.0 + COORD * share), fields))
+        scored.sort(key=lambda p: -p[0])
+        hits = [self._hit(f, s, qterms) for s, f in scored[offset:want]]
+        return hits, total
+
+    # -- public calls --------------------------------------------------------------------
+    def search(
+        self, text: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0
+    ) -> SearchResult:
+        """Search by situation: the advice and the stories that fit the reader's words."""
+        filters = filters or Filters()
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        offset = max(0, int(offset))
+        clean, truncated = _clean(text)
+        result = SearchResult(query=clean, advice=[], stories=[], truncated=truncated)
+        if not clean:
+            result.message = "Describe your situation in a few words to search."
+            return result
+        ix, _ = self._index()
+        with ix.searcher(weighting=BM25F()) as s:
+            weighted = query_terms(clean)
+            result.terms = [t for t, _ in weighted]
+            suggestion = self._did_you_mean(s, clean)
+            result.did_you_mean = suggestion
+            self._run(s, weighted, filters, limit, offset, result)
+            if not result.advice and not result.stories:
+                self._relax(s, clean, suggestion, filters, limit, offset, result)
+        return result
+
+    def _run(self, s, weighted, filters, limit, offset, result) -> None:
+        q = self._query(s, weighted)
+        if q is None:
+            return
+        qterms = {t for t, _ in weighted}
+        result.advice, result.total_advice = self._ranked(
+            s, q, self._filter(filters, ADVICE_KINDS), qterms, limit, offset)
+        result.stories, result.total_stories = self._ranked(
+            s, q, self._filter(filters, (KIND_STORY,)), qterms, limit, offset)
+
+    def _relax(self, s, clean, suggestion, filters, limit, offset, result) -> None:
+        if suggestion:
+            self._run(s, query_terms(suggestion), filters, limit, offset, result)
+            if result.advice or result.stories:
+                result.relaxed = f"showing results for “{suggestion}”"
+                return
+        if filters != Filters():
+            self._run(s, query_terms(clean), Filters(), limit, offset, result)
+            if result.advice or result.stories:
+                result.relaxed = "nothing matched with your filters; showing results without them"
+                return
+        words = [w for w in clean.lower().split() if w.isalpha() and w not in STOP_WORDS]
+        fuzzy = [Q.FuzzyTerm("body", w, maxdist=1, prefixlength=1) for w in words[:12] if len(w) > 3]
+        if fuzzy:
+            q = Q.Or(fuzzy)
+            rs = s.search(q, filter=self._filter(filters, ADVICE_KINDS + (KIND_STORY,)), limit=limit)
+            near = {t for t in terms(" ".join(words))}
+            for hit in rs:
+                h = self._hit(hit.fields(), hit.score, near)
+                (result.advice if h.kind in ADVICE_KINDS else result.stories).append(h)
+            if rs:
+                result.relaxed = "no exact match; showing words spelled alike"
+                result.total_advice, result.total_stories = len(result.advice), len(result.stories)
+                return
+        result.message = (
+            "Nothing matched those words. Try telling it in a sentence: who left, how long "
+            "you were together, what happened, what you want to know."
+        )
+
+    def _did_you_mean(self, s, text: str) -> str | None:
+        reader = s.reader()
+        corrector = s.corrector("body")
+        changed = False
+        out = []
+        for word in text.split():
+            core = word.strip(".,!?;:\"'()[]{}").lower()
+            if (
+                len(core) >= 4 and core.isalpha() and core not in STOP_WORDS
+                and not any(reader.doc_frequency("body", t) for t in terms(core))
+            ):
+                options = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
+                if options:
+                    out.append(word.lower().replace(core, options[0]))
+                    changed = True
+                    continue
+            out.append(word)
+        return " ".join(out) if changed else None
+
+    def similar(self, comment_id: str, *, limit: int = 10) -> list[Hit]:
+        """Return the reader stories most like a given comment, from other threads."""
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        ix, _ = self._index()
+        with ix.searcher(weighting=BM25F()) as s:
+            docnum = s.document_number(id=comment_id)
+            if docnum is None:
+                raise NotFoundError(f"no comment or section with id {comment_id!r}")
+            fields = s.stored_fields(docnum)
+            keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
+            if not keys:
+                return []
+            q = Q.Or([Q.Term("body", t, boost=max(w, 0.05)) for t, w in keys])
+            q.matcher_type = Q.Or.ARRAY_MATCHER
+            mask = Q.Term("thread", fields["thread"]) if fields.get("thread") else Q.Term("id", comment_id)
+            if fields["kind"] == KIND_SECTION:
+                mask = Q.Term("id", comment_id)
+            hits, _ = self._ranked(
+                s, q, Q.Term("kind", KIND_STORY), {t for t, _ in keys}, limit, 0, mask=mask)
+            return hits
+
+    def get(self, doc_id: str) -> dict:
+        """Return the stored fields of one section or comment."""
+        ix, _ = self._index()
+        with ix.searcher() as s:
+            fields = s.document(id=doc_id)
+        if fields is None:
+            raise NotFoundError(f"no comment or section with id {doc_id!r}")
+        return fields
+
+    def thread(self, comment_id: str) -> list[dict]:
+        """Return the whole thread holding a comment, in order, each with its ``depth``."""
+        ix, _ = self._index()
+        with ix.searcher() as s:
+            fields = s.document(id=comment_id)
+            if fields is None or fields["kind"] == KIND_SECTION:
+                raise NotFoundError(f"no comment with id {comment_id!r}")
+            docs = list(s.documents(thread=fields["thread"]))
+        docs.sort(key=lambda d: d["position"])
+        return docs
+
+    def comments_of(self, slug: str) -> list[dict]:
+        """Return every comment under an article, in order."""
+        ix, _ = self._index()
+        with ix.searcher() as s:
+            docs = [d for d in s.documents(article=slug) if d["kind"] != KIND_SECTION]
+        docs.sort(key=lambda d: d["position"])
+        return docs
+
+    def tag_counts(self) -> list[dict]:
+        """Return every tag of the taxonomy with how many comments carry it, by hand or rule."""
+        ix, manifest = self._index()
+        out = []
+        comment_kinds = Q.Or([Q.Term("kind", KIND_STORY), Q.Term("kind", KIND_REPLY)])
+        with ix.searcher() as s:
+            for tag in manifest.get("tags", []):
+                hand = s.search(Q.Term("tags", tag["id"]), filter=comment_kinds, limit=None,
+                                scored=False)
+                rule = s.search(Q.Term("rule_tags", tag["id"]), filter=comment_kinds, limit=None,
+                                scored=False)
+                out.append({
+                    **tag, "count": len(hand) + len(rule), "hand": len(hand), "rule": len(rule),
+                })
+        return out
+
+    def browse(
+        self, tags: Iterable[str], *, sort: str = "newest", limit: int = 20, offset: int = 0
+    ) -> tuple[int, list[Hit]]:
+        """Return (count, page) of the comments carrying every one of ``tags``."""
+        tags = [t for t in tags if t]
+        if not tags:
+            raise UsageError("name at least one tag to browse (see `kb tags`)")
+        if sort not in SORTS:
+            raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        ix, manifest = self._index()
+        known = {t["id"] for t in manifest.get("tags", [])}
+        for t in tags:
+            if known and t not in known:
+                raise NotFoundError(f"unknown tag {t!r}; `kb tags` lists them")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        filt = self._filter(Filters(tags=tuple(tags)), (KIND_STORY, KIND_REPLY))
+        sortedby = {"newest": "date", "oldest": "date", "discussed": "thread_size"}[sort]
+        reverse = sort != "oldest"
+        with ix.searcher() as s:
+            results = s.search(Q.Every(), filter=filt, sortedby=sortedby, reverse=reverse,
+                               limit=offset + limit)
+            total = len(results)
+            hits = [self._hit(h.fields(), 0.0, set()) for h in list(results)[offset:]]
+        return total, hits
