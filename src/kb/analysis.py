@@ -21,7 +21,7 @@ STOP_WORDS = frozenset(
     ever every everyone everything few for from further get gets getting go goes going
     gone got gotten had hadn has hasn have haven having he her here hers herself him
     himself his how i id if im in into is isn it its itself ive just know knew let ll
-    like lot lots made make makes many may me might more most much must my myself need
+    like lot lots made make makes many may me might more most much must my myself
     no nor not now of off oh ok okay on once one only or other others our ours ourselves
     out over own please pretty quite rather re really said same say says see seem seems
     shall she should shouldn since so some someone something still such sure take tell
@@ -30,7 +30,7 @@ STOP_WORDS = frozenset(
     ur us ve very want wanted wants was wasn way we well went were what whatever when
     where whether which while who whom whose why will with won would wouldn yeah yes yet
     you your yours yourself yourselves lol tbh idk btw
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as text
 )
 
 _ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS, minsize=2, cachesize=-1)

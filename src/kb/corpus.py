@@ -34,6 +34,16 @@ class _LineLoader(_BaseLoader):
         mapping[LINE_KEY] = node.start_mark.line + 1
         return mapping
 
+    def construct_yaml_timestamp(self, node):
+        # an impossible date such as 2010-13-45 stays text, to be reported with its line
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
+
 
 def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -76,6 +86,9 @@ class _Reader:
             return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
         except yaml.YAMLError as exc:
             self.problems.append(_yaml_problem(self.rel(path), exc, offset))
+            return None
+        except (ValueError, TypeError, RecursionError) as exc:
+            self.problem(path, 1 + offset, f"unreadable YAML value: {exc}")
             return None
 
 

@@ -1,0 +1,112 @@
+import pytest
+
+from kb.errors import NotFoundError, UsageError
+from kb.search import MAX_QUERY_CHARS, Filters
+
+
+def test_situation_search_returns_advice_and_stories(kb):
+    r = kb.search("my wife moved out after twelve years and says she needs space")
+    assert r.advice[0].id == "space#what-space-means"
+    assert r.stories[0].id == "c-000010"
+    assert {h.kind for h in r.advice} <= {"section", "author-reply"}
+    assert {h.kind for h in r.stories} == {"story"}
+
+
+def test_story_carries_the_author_replies_of_its_thread(kb):
+    r = kb.search("girlfriend left blocked me everywhere calling")
+    story = next(h for h in r.stories if h.id == "c-000001")
+    assert story.replies == ["c-000002"]
+
+
+def test_stemming_matches_other_forms(kb):
+    r = kb.search("cheating husband")
+    assert "c-000020" in [h.id for h in r.stories]
+
+
+def test_matching_more_words_ranks_higher(kb):
+    r = kb.search("husband moved out needs space kids")
+    assert r.stories[0].id == "c-000004"
+
+
+def test_snippet_marks_matches_and_escapes_html(kb):
+    r = kb.search("boyfriend broke up")
+    hit = next(h for h in r.stories if h.id == "c-000005")
+    assert "<mark>" in hit.snippet
+    assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+
+
+def test_tag_filter_keeps_only_tagged_results(kb):
+    r = kb.search("husband", filters=Filters(tags=("affair",)))
+    assert [h.id for h in r.stories] == ["c-000020"]
+
+
+def test_answered_filter_keeps_stories_with_author_reply(kb):
+    r = kb.search("space wife husband", filters=Filters(answered=True))
+    assert [h.id for h in r.stories] == ["c-000010"]
+
+
+@pytest.mark.parametrize("text", [
+    'AND OR NOT', '"unbalanced', "title:(foo", "*", "?", "((((", "🙂💔", "\x00\x1b[31m", "a" * 50000,
+    "body:wife^100", "NEAR/3",
+])
+def test_any_input_gives_results_or_a_message(kb, text):
+    r = kb.search(text)
+    assert r.advice or r.stories or r.message
+
+
+def test_long_text_is_capped(kb):
+    r = kb.search("space " * 5000)
+    assert r.truncated and len(r.query) <= MAX_QUERY_CHARS
+
+
+def test_misspelling_gets_did_you_mean_and_results(kb):
+    r = kb.search("coworkr")
+    assert r.did_you_mean == "coworker"
+    assert r.relaxed and r.stories
+
+
+def test_filters_that_exclude_everything_are_relaxed(kb):
+    r = kb.search("affair", filters=Filters(tags=("space",), article="leaving"))
+    assert r.relaxed and "without them" in r.relaxed
+
+
+def test_similar_finds_other_threads_only(kb):
+    hits = kb.similar("c-000010")
+    ids = [h.id for h in hits]
+    assert ids and ids[0] == "c-000004"
+    assert "c-000010" not in ids and "c-000011" not in ids
+
+
+def test_similar_unknown_id_is_clear(kb):
+    with pytest.raises(NotFoundError, match="no comment"):
+        kb.similar("c-404")
+
+
+def test_tag_counts_cover_hand_and_rule_tags(kb):
+    counts = {t["id"]: t for t in kb.tag_counts()}
+    assert counts["breakup"]["hand"] == 1 and counts["breakup"]["rule"] == 1
+    assert counts["affair"]["count"] == 1
+
+
+def test_browse_lists_tagged_comments_newest_first(kb):
+    total, hits = kb.browse(["breakup"])
+    assert total == 2 and [h.id for h in hits] == ["c-000005", "c-000001"]
+    _, oldest = kb.browse(["breakup"], sort="oldest")
+    assert [h.id for h in oldest] == ["c-000001", "c-000005"]
+
+
+def test_browse_combines_tags(kb):
+    total, hits = kb.browse(["breakup", "no-contact"])
+    assert total == 1 and hits[0].id == "c-000001"
+
+
+def test_browse_rejects_unknown_tag_and_sort(kb):
+    with pytest.raises(NotFoundError):
+        kb.browse(["nope"])
+    with pytest.raises(UsageError):
+        kb.browse(["breakup"], sort="random")
+
+
+def test_thread_is_returned_whole_in_order(kb):
+    thread = kb.thread("c-000003")
+    assert [d["id"] for d in thread] == ["c-000001", "c-000002", "c-000003"]
