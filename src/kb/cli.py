@@ -195,7 +195,7 @@ def cmd_serve(args) -> int:
     import os
     import subprocess
 
-    app = Path(__file__).resolve().parent / "ui" / "main.py"
+    app = Path(__file__).resolve().parent / "ui" / "streamlit_app.py"
     env = dict(os.environ, KB_CORPUS=str(args.settings.corpus), KB_INDEX=str(args.settings.index))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false",

@@ -383,3 +383,17 @@ def corpus_files(root: Path) -> list[Path]:
     files += sorted((root / "articles").glob("*.md"))
     files += sorted((root / "comments").glob("*.yaml"))
     return [f for f in files if f.exists()]
+
+
+def read_article(root: Path, slug: str) -> Article:
+    """Read one article file; raise a one-line error if it is missing or broken."""
+    root = Path(root)
+    path = root / "articles" / f"{slug}.md"
+    if "/" in slug or "\\" in slug or slug.startswith(".") or not path.is_file():
+        raise NotFoundError(f"no article {slug!r} in {root}")
+    r = _Reader(root)
+    tags = _read_tags(r)
+    article = _read_article(r, path, tags)
+    if article is None:
+        raise CorpusError(r.problems)
+    return article

@@ -298,6 +298,7 @@ def build_index(
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()
                 ],
+                "articles": _article_list(corpus),
             }
             write_atomic(gen / MANIFEST, json.dumps(manifest, indent=1))
             fsync_dir(gen)
@@ -308,6 +309,18 @@ def build_index(
         _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen else set()))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _article_list(corpus: Corpus) -> list[dict]:
+    counts: dict[str, int] = {}
+    for c in corpus.comments.values():
+        counts[c.article] = counts.get(c.article, 0) + 1
+    articles = sorted(corpus.articles.values(), key=lambda a: (a.date, a.slug))
+    return [
+        {"slug": a.slug, "title": a.title, "date": a.date.isoformat(), "tags": list(a.tags),
+         "summary": a.summary, "sections": len(a.sections), "comments": counts.get(a.slug, 0)}
+        for a in articles
+    ]
 
 
 def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress):

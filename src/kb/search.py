@@ -157,6 +157,10 @@ class KnowledgeBase:
         """The manifest of the live index generation."""
         return self._index()[1]
 
+    def articles(self) -> list[dict]:
+        """Return every article (slug, title, date, tags, summary, counts), oldest first."""
+        return list(self.manifest.get("articles", []))
+
     def generation(self) -> str:
         """Name the live generation (changes whenever a build swaps one in)."""
         self._index()

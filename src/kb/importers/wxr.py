@@ -1,0 +1,272 @@
+"""WordPress exports (WXR 1.0 to 1.2) read into a batch of articles and approved comments.
+
+The XML is parsed with defusedxml: an export never declares entities, so a file that
+does (an external entity, an entity-expansion bomb) is refused before anything expands.
+Commenters' e-mail, IP and URL fields are never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import html
+import re
+from collections import Counter
+from pathlib import Path
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from kb.errors import ImportFormatError
+from kb.importers import common as c
+from kb.importers.markup import html_to_markdown
+
+_NS_FAMILIES = (
+    ("http://wordpress.org/export/", "wp"), ("http://purl.org/rss/1.0/modules/content/", "content"),
+    ("http://purl.org/dc/elements/1.1/", "dc"),
+)
+_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""")
+_SKIPPED_CATEGORIES = {"uncategorized"}
+
+
+def _key(tag: str) -> str:
+    if not tag.startswith("{"):
+        return tag
+    ns, _, local = tag[1:].partition("}")
+    for prefix, family in _NS_FAMILIES:
+        if ns.startswith(prefix):
+            return f"excerpt:{local}" if "/excerpt/" in ns else f"{family}:{local}"
+    return local
+
+
+class _LineTarget:
+    """A tree builder that also remembers the line each element starts on."""
+
+    def __init__(self):
+        self.builder = ElementTree.TreeBuilder()
+        self.lines: dict[int, int] = {}
+        self.parser = None
+
+    def start(self, tag, attrs):
+        element = self.builder.start(tag, attrs)
+        self.lines[id(element)] = self.parser.parser.CurrentLineNumber
+        return element
+
+    def end(self, tag):
+        return self.builder.end(tag)
+
+    def data(self, text):
+        self.builder.data(text)
+
+    def close(self):
+        return self.builder.close()
+
+
+def _parse_xml(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int, int]]:
+    m = _ENCODING_RE.match(raw[:300])
+    declared = m.group(1).decode("ascii") if m else "utf-8"
+    if declared.lower().replace("_", "-") in ("utf-8", "utf8") and not raw.startswith(
+            (b"\xff\xfe", b"\xfe\xff")):
+        c.decode_text(raw, name)  # a clear line for a Latin-1 file that claims UTF-8
+    target = _LineTarget()
+    parser = DefusedXMLParser(target=target)
+    target.parser = parser
+    try:
+        parser.feed(raw)
+        root = parser.close()
+    except DefusedXmlException as exc:
+        line = parser.parser.CurrentLineNumber
+        raise ImportFormatError(
+            f"{name}:{line}: refused: the file declares XML entities or external references "
+            f"({type(exc).__name__}); a WordPress export never does"
+        ) from None
+    except ElementTree.ParseError as exc:
+        line, column = exc.position
+        what = str(exc).split(":")[0]
+        if what.startswith("no element found") or what.startswith("unclosed token"):
+            what = "the XML ends too early (a truncated export?)"
+        raise ImportFormatError(f"{name}:{line}: not well-formed XML: {what} (column {column + 1})"
+                                ) from None
+    return root, target.lines
+
+
+def _text(el: ElementTree.Element | None, key: str, default: str = "") -> str:
+    if el is None:
+        return default
+    for child in el:
+        if _key(child.tag) == key:
+            return (child.text or "").strip() if key != "content:encoded" else (child.text or "")
+    return default
+
+
+def _children(el: ElementTree.Element, key: str) -> list[ElementTree.Element]:
+    return [child for child in el if _key(child.tag) == key]
+
+
+def _wp_date(value: str) -> dt.datetime | None:
+    value = value.strip()
+    if not value or value.startswith("0000"):
+        return None
+    try:
+        return dt.datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return c.parse_when(value)
+
+
+def _rss_date(value: str) -> dt.datetime | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=None) if parsed else None
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
+
+
+def _tag_id(slug: str, label: str) -> str:
+    tag = c.slugify(unquote(slug or label), fallback="")
+    return tag or "tag-" + hashlib.sha1(label.encode()).hexdigest()[:6]
+
+
+def _item_tags(item: ElementTree.Element) -> tuple[tuple[str, str], ...]:
+    tags: dict[str, str] = {}
+    for cat in _children(item, "category"):
+        label = _plain(cat.text or "")
+        domain = cat.get("domain", "category")
+        if not label or domain not in ("category", "post_tag", "tag"):
+            continue
+        tag_id = _tag_id(cat.get("nicename", ""), label)
+        if tag_id not in _SKIPPED_CATEGORIES:
+            tags.setdefault(tag_id, label)
+    return tuple(tags.items())
+
+
+def _site_info(channel: ElementTree.Element, creators: Counter) -> c.SiteInfo:
+    authors = {}
+    for author in _children(channel, "wp:author"):
+        login = _text(author, "wp:author_login")
+        authors[login] = _text(author, "wp:author_display_name") or login
+    main = creators.most_common(1)[0][0] if creators else next(iter(authors), "")
+    name = html.unescape(authors.get(main) or main)
+    aliases = tuple(a for a in (main,) if a and a.casefold() != name.casefold())
+    base = _text(channel, "wp:base_blog_url") or _text(channel, "link")
+    return c.SiteInfo(title=_plain(_text(channel, "title")), author=name, aliases=aliases,
+                      base_url=base)
+
+
+def _comment_skip(comment: ElementTree.Element) -> str | None:
+    kind = _text(comment, "wp:comment_type").lower()
+    if kind in ("pingback", "trackback", "webmention"):
+        return c.PINGBACK
+    if kind not in ("", "comment"):
+        return c.OTHER_TYPE
+    approved = _text(comment, "wp:comment_approved").lower()
+    if approved == "1":
+        return None
+    return {"spam": c.SPAM, "trash": c.TRASH, "post-trashed": c.TRASH}.get(approved, c.PENDING)
+
+
+def _post_skip(item: ElementTree.Element, include_pages: bool) -> tuple[str, str] | None:
+    kind = _text(item, "wp:post_type") or "post"
+    status = _text(item, "wp:status") or "publish"
+    if kind == "attachment":
+        return c.ATTACHMENT, "an attachment"
+    if kind == "page" and not include_pages:
+        return c.PAGE, "a page (use --include-pages to import pages)"
+    if kind not in ("post", "page"):
+        return c.OTHER_TYPE, f"post type {kind!r}"
+    if status == "trash":
+        return c.TRASH, "in the trash"
+    if status != "publish":
+        return c.UNPUBLISHED, f"status {status!r}"
+    if _text(item, "wp:post_password"):
+        return c.UNPUBLISHED, "password-protected"
+    return None
+
+
+def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | None = None) -> c.Batch:
+    """Read a WordPress export into a batch of articles and comments, accounting for every item."""
+    path = Path(path)
+    name = str(path)
+    raw = c.read_bytes(path, "a WordPress export")
+    root, lines = _parse_xml(raw, name)
+    channel = root.find("channel") if _key(root.tag) == "rss" else None
+    if channel is None:
+        raise ImportFormatError(f"{name}:1: not a WordPress export: no <rss><channel> element")
+    version = _text(channel, "wp:wxr_version")
+    if not re.fullmatch(r"1\.\d+", version):
+        what = f"unknown version {version!r}" if version else "no <wp:wxr_version>"
+        raise ImportFormatError(f"{name}:1: not a WordPress export: {what} "
+                                "(export again with Tools > Export in WordPress)")
+    batch = c.Batch(source="wxr", files=[name])
+    items = channel.findall("item")
+    author_ids = {_text(a, "wp:author_login"): _text(a, "wp:author_id")
+                  for a in _children(channel, "wp:author")}
+    creators: Counter = Counter()
+    for n, item in enumerate(items, 1):
+        if progress:
+            progress(n, len(items), _text(item, "title")[:40])
+        _read_item(batch, item, name, lines, include_pages, author_ids, creators)
+    batch.site = _site_info(channel, creators)
+    return batch
+
+
+def _read_item(batch: c.Batch, item, name: str, lines: dict[int, int], include_pages: bool,
+               author_ids: dict[str, str], creators: Counter) -> None:
+    where = f"{name}:{lines.get(id(item), 0)}"
+    post_id = _text(item, "wp:post_id") or str(lines.get(id(item), 0))
+    title = _plain(_text(item, "title")) or f"Post {post_id}"
+    skip = _post_skip(item, include_pages)
+    date = _wp_date(_text(item, "wp:post_date")) or _wp_date(_text(item, "wp:post_date_gmt")) \
+        or _rss_date(_text(item, "pubDate"))
+    if skip is None and date is None:
+        skip = (c.UNPARSEABLE, "no valid date")
+    comments = _children(item, "wp:comment")
+    if skip is not None:
+        batch.skip("article", skip[0], where, f"{title!r}: {skip[1]}")
+        for comment in comments:
+            reason = _comment_skip(comment) or c.POST_NOT_IMPORTED
+            batch.skip("comment", reason, f"{name}:{lines.get(id(comment), 0)}",
+                       f"on {title!r}, which is not imported")
+        return
+    creator = _text(item, "dc:creator")
+    creators[creator] += 1
+    key = f"wp:{post_id}"
+    body = html_to_markdown(_text(item, "content:encoded"))
+    summary = _plain(_text(item, "excerpt:encoded"))
+    slug = c.slugify(unquote(_text(item, "wp:post_name")), fallback="") or c.slugify(title)
+    batch.articles.append(c.SourceArticle(
+        key=key, slug=slug, title=title, date=date.date(), body=body or summary or title,
+        tags=_item_tags(item), url=_text(item, "link"), summary=summary, where=where,
+    ))
+    owner = author_ids.get(creator, "")
+    for comment in comments:
+        _read_comment(batch, comment, f"{name}:{lines.get(id(comment), 0)}", key, post_id, owner)
+
+
+def _read_comment(batch: c.Batch, comment, where: str, key: str, post_id: str, owner: str) -> None:
+    comment_id = _text(comment, "wp:comment_id") or where.rsplit(":", 1)[-1]
+    reason = _comment_skip(comment)
+    if reason:
+        batch.skip("comment", reason, where, f"comment {comment_id}")
+        return
+    date = _wp_date(_text(comment, "wp:comment_date")) or _wp_date(
+        _text(comment, "wp:comment_date_gmt"))
+    body = html_to_markdown(_text(comment, "wp:comment_content"), links=False)
+    if date is None or not body:
+        what = "no valid date" if date is None else "empty text"
+        batch.skip("comment", c.UNPARSEABLE, where, f"comment {comment_id}: {what}")
+        return
+    parent = _text(comment, "wp:comment_parent")
+    user = _text(comment, "wp:comment_user_id")
+    batch.comments.append(c.SourceComment(
+        id=f"wp-{post_id}-{comment_id}", article=key,
+        author=_plain(_text(comment, "wp:comment_author")) or "Anonymous",
+        date=date, body=body, parent=f"wp-{post_id}-{parent}" if parent not in ("", "0") else None,
+        by_author=bool(owner) and user not in ("", "0") and user == owner, where=where,
+    ))

@@ -1,0 +1,48 @@
+"""Turning untrusted text into HTML that is safe to put in a page.
+
+Reader comments are Markdown or plain text written by strangers. They are
+converted with the ``markdown`` package and then cleaned with ``nh3`` (the
+Ammonia sanitizer) against a short allow-list: no scripts, styles, event
+handlers, images or frames, and links only to http, https and mailto, marked
+``nofollow noopener``. Anything else is dropped or shown as text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import markdown
+import nh3
+
+_COMMENT_TAGS = {
+    "p", "br", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre", "a",
+    "hr", "del", "mark",
+}
+_ARTICLE_TAGS = _COMMENT_TAGS | {"h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td"}
+_ATTRIBUTES = {"a": {"href", "title"}}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def _clean(fragment: str, tags: set[str]) -> str:
+    return nh3.clean(
+        fragment, tags=tags, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+        link_rel="nofollow noopener noreferrer", strip_comments=True,
+    )
+
+
+def comment_html(body: str) -> str:
+    """Return a comment body as sanitized HTML (Markdown rendered, raw HTML made inert)."""
+    # Raw HTML in a comment is shown as the text the reader typed, never interpreted.
+    rendered = markdown.markdown(html.escape(body, quote=False), output_format="html")
+    return _clean(rendered, _COMMENT_TAGS)
+
+
+def article_html(body: str) -> str:
+    """Return article Markdown as sanitized HTML."""
+    return _clean(markdown.markdown(body, extensions=["tables"], output_format="html"),
+                  _ARTICLE_TAGS)
+
+
+def snippet_html(snippet: str) -> str:
+    """Return a search snippet with only its ``<mark>`` tags kept."""
+    return _clean(snippet, {"mark"})

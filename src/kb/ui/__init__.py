@@ -1,0 +1,1 @@
+"""The Streamlit face: pages and components. The only package that imports streamlit."""

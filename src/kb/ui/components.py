@@ -1,0 +1,121 @@
+"""Pieces of pages: result cards, threads, tag badges. Untrusted text goes through kb.render."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from kb.render import comment_html, snippet_html
+from kb.search import Hit, KnowledgeBase
+from kb.ui import routes
+
+AUTHOR_BOX = (
+    "<div style='border-left:3px solid #2e7d6b;padding:0.2rem 0 0.2rem 0.8rem;margin:0.4rem 0'>"
+    "<div style='font-size:0.85rem;color:#2e7d6b;font-weight:600'>{who} replied · {date}</div>"
+    "{body}</div>"
+)
+
+
+def html_block(fragment: str) -> None:
+    """Show HTML that was built here from escaped or sanitized pieces."""
+    st.markdown(fragment, unsafe_allow_html=True)
+
+
+def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
+    """Return tag id -> label for the taxonomy of the live index."""
+    return {t["id"]: t["label"] for t in kb.manifest.get("tags", [])}
+
+
+def tag_badges(tags: list[str], rule_tags: list[str], labels: dict[str, str]) -> None:
+    """Show a hit's tags: hand tags solid, rule tags outlined."""
+    parts = [f"<span class='kb-tag'>{html.escape(labels.get(t, t))}</span>" for t in tags]
+    parts += [f"<span class='kb-tag kb-rule' title='tagged by rule'>{html.escape(labels.get(t, t))}</span>"
+              for t in rule_tags]
+    if parts:
+        html_block(" ".join(parts))
+
+
+STYLE = """
+<style>
+.kb-tag{display:inline-block;font-size:0.75rem;padding:0 0.45rem;margin:0 0.2rem 0.2rem 0;
+  border-radius:0.6rem;background:#e6f2ef;color:#1d5246;border:1px solid #e6f2ef}
+.kb-tag.kb-rule{background:transparent;border:1px dashed #7fb3a6}
+.kb-meta{font-size:0.85rem;color:#666}
+.kb-snippet mark{background:#fff1a8;padding:0 1px}
+.kb-comment{overflow-wrap:anywhere}
+</style>
+"""
+
+
+def page_style() -> None:
+    """Add the app's small stylesheet (our own CSS, no user content)."""
+    html_block(STYLE)
+
+
+def meta_line(author: str, date: str, extra: str = "") -> None:
+    """Show who wrote something and when."""
+    tail = f" · {html.escape(extra)}" if extra else ""
+    html_block(f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(date)}{tail}</div>")
+
+
+def advice_card(hit: Hit, labels: dict[str, str]) -> None:
+    """Show one piece of advice: an article section or an author reply."""
+    with st.container(border=True):
+        if hit.kind == "section":
+            st.markdown(f"**{_md_text(hit.title)}**")
+            meta_line(hit.article_title, hit.date)
+            html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
+            routes.link("article", "Read this section", article=hit.article, section=hit.section)
+        else:
+            meta_line(f"{hit.author} replied", hit.date, f"under “{hit.article_title}”")
+            html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
+            routes.link("story", "Read the conversation", comment=hit.id)
+        tag_badges(hit.tags, hit.rule_tags, labels)
+
+
+def _md_text(text: str) -> str:
+    """Escape Markdown control characters in our own short labels."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~:$" else c for c in text)
+
+
+def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str) -> None:
+    """Show a reader's story with the author's answer under it and the thread on demand."""
+    with st.container(border=True):
+        meta_line(hit.author, hit.date, f"under “{hit.article_title}”")
+        html_block(f"<div class='kb-snippet kb-comment'>{snippet_html(hit.snippet)}</div>")
+        tag_badges(hit.tags, hit.rule_tags, labels)
+        if hit.replies:
+            reply = kb.get(hit.replies[0])
+            html_block(AUTHOR_BOX.format(
+                who=html.escape(reply["author"]), date=html.escape(_day(reply["date"])),
+                body=f"<div class='kb-comment'>{comment_html(reply['body'])}</div>",
+            ))
+        else:
+            st.caption("No reply from the author yet.")
+        with st.expander("Whole conversation"):
+            thread_view(kb.thread(hit.id), highlight=hit.id)
+        cols = st.columns(2)
+        with cols[0]:
+            routes.link("search", "More like this", like=hit.id)
+        with cols[1]:
+            routes.link("story", "Open conversation", comment=hit.id)
+
+
+def _day(value) -> str:
+    return value.date().isoformat() if hasattr(value, "date") else str(value)
+
+
+def thread_view(docs: list[dict], highlight: str | None = None) -> None:
+    """Show a whole thread, indented by depth, the author's replies marked."""
+    for d in docs:
+        indent = min(int(d.get("depth", 0)), 6) * 1.4
+        border = "#2e7d6b" if d.get("is_reply") else "#ccc"
+        bg = "background:#fffbe6;" if d["id"] == highlight else ""
+        who = html.escape(d["author"]) + (" (author)" if d.get("is_reply") else "")
+        html_block(
+            f"<div id='{html.escape(d['id'])}' style='margin-left:{indent}rem;border-left:3px solid "
+            f"{border};padding:0.1rem 0 0.1rem 0.7rem;margin-bottom:0.6rem;{bg}'>"
+            f"<div class='kb-meta'><b>{who}</b> · {html.escape(_day(d['date']))}</div>"
+            f"<div class='kb-comment'>{comment_html(d['body'])}</div></div>"
+        )

@@ -1,0 +1,25 @@
+"""Keeping widgets and the address bar in step, so every view is a shareable link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def sync_from_url(key: str, param: str, default="", parse=lambda v: v) -> None:
+    """Before a widget is drawn: load its value from the URL when the URL changed."""
+    raw = st.query_params.get(param)
+    marker = f"_url_{key}"
+    if st.session_state.get(marker) != raw:
+        st.session_state[marker] = raw
+        st.session_state[key] = parse(raw) if raw is not None else default
+
+
+def write_to_url(key: str, param: str, value: str | None) -> None:
+    """After a widget is drawn: put its value in the URL (or remove it when empty)."""
+    current = st.query_params.get(param)
+    if value:
+        if current != value:
+            st.query_params[param] = value
+    elif current is not None:
+        del st.query_params[param]
+    st.session_state[f"_url_{key}"] = value or None
