@@ -65,6 +65,7 @@ class SourceArticle:
     url: str = ""
     summary: str = ""
     where: str = ""
+    fixed: bool = False  # the slug was named by the user: it is this article, whatever its title
 
 
 @dataclass

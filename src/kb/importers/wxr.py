@@ -7,6 +7,7 @@ Commenters' e-mail, IP and URL fields are never read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
@@ -30,6 +31,7 @@ _NS_FAMILIES = (
 )
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""")
 _SKIPPED_CATEGORIES = {"uncategorized"}
+_OPEN, _CLOSE = b"<![CDATA[", b"]]>"
 
 
 def _key(tag: str) -> str:
@@ -65,7 +67,43 @@ class _LineTarget:
         return self.builder.close()
 
 
+def _balance_cdata(raw: bytes) -> bytes | None:
+    """Return the file with nested CDATA sections escaped, or None when there are none."""
+    out: list[bytes] = []
+    i, changed = 0, False
+    while (start := raw.find(_OPEN, i)) >= 0:
+        out.append(raw[i:start])
+        j, depth = start + len(_OPEN), 1
+        while depth:
+            opening, closing = raw.find(_OPEN, j), raw.find(_CLOSE, j)
+            if closing < 0:
+                return None
+            if 0 <= opening < closing:
+                depth, j, changed = depth + 1, opening + len(_OPEN), True
+            else:
+                depth, j = depth - 1, closing + len(_CLOSE)
+        while raw.startswith(_CLOSE, j) and raw[j + 3:].lstrip().startswith(b"<"):
+            j, changed = j + len(_CLOSE), True  # a stray "]]>" that belongs to the text
+        inner = raw[start + len(_OPEN): j - len(_CLOSE)]
+        out.append(_OPEN + inner.replace(_CLOSE, b"]]]]><![CDATA[>") + _CLOSE)
+        i = j
+    out.append(raw[i:])
+    return b"".join(out) if changed else None
+
+
 def _parse_xml(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int, int]]:
+    try:
+        return _parse_strict(raw, name)
+    except ImportFormatError as exc:
+        # old exporters wrote CDATA inside CDATA; WordPress reads such files, so do we
+        repaired = _balance_cdata(raw) if b"<!DOCTYPE" not in raw[:2000] else None
+        if repaired is not None:
+            with contextlib.suppress(ImportFormatError):
+                return _parse_strict(repaired, name)
+        raise exc
+
+
+def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int, int]]:
     m = _ENCODING_RE.match(raw[:300])
     declared = m.group(1).decode("ascii") if m else "utf-8"
     if declared.lower().replace("_", "-") in ("utf-8", "utf8") and not raw.startswith(
