@@ -99,7 +99,7 @@ def free_port() -> int:
 class RunningApp:
     """A Streamlit server running app.py on a corpus, for browser tests."""
 
-    def __init__(self, corpus: Path, index: Path, env: dict):
+    def __init__(self, corpus: Path, index: Path, env: dict, log: Path):
         import subprocess
         import time
         import urllib.request
@@ -107,12 +107,13 @@ class RunningApp:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(env, KB_CORPUS=str(corpus), KB_INDEX=str(index))
+        self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
              "--server.headless", "true", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -131,6 +132,8 @@ class RunningApp:
             self.proc.wait(10)
         except Exception:
             self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +141,7 @@ def app_server(tmp_path_factory):
     """The app on the fixture corpus (the index is built by the app on first start)."""
     work = tmp_path_factory.mktemp("app")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    app = RunningApp(FIXTURE_CORPUS, work / "index", env)
+    app = RunningApp(FIXTURE_CORPUS, work / "index", env, work / "app.log")
     yield app
     app.stop()
 

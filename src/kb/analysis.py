@@ -55,3 +55,42 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
 def phrase_terms(phrase: str) -> tuple[str, ...]:
     """Return the stemmed terms of a tag phrase (cached: phrases repeat for every comment)."""
     return tuple(terms(phrase))
+
+
+# Words readers use for the same thing. A query word brings in the rest of its
+# group at a lower weight, so "gf" finds "girlfriend" and "cheated" finds "affair".
+SYNONYMS = (
+    ("girlfriend", "gf"),
+    ("boyfriend", "bf"),
+    ("husband", "hubby", "dh"),
+    ("wife", "dw", "wifey"),
+    ("children", "kids", "kid", "child"),
+    ("affair", "cheated", "cheating", "cheat", "unfaithful", "infidelity"),
+    ("counsellor", "counselor", "therapist", "counselling", "counseling", "therapy"),
+    ("left", "leave", "leaving", "walked", "dumped"),
+    ("text", "texts", "texting", "message", "messages", "messaging"),
+    ("angry", "anger", "furious", "rage"),
+    ("scared", "afraid", "frightened", "fear"),
+    ("silent", "silence", "quiet", "withdraws", "stonewalls"),
+    ("fight", "fights", "argue", "arguing", "argument", "arguments", "row", "rows"),
+    ("divorce", "divorcing", "divorced"),
+    ("engaged", "fiance", "fiancee", "engagement"),
+    ("marriage", "married"),
+)
+
+
+def _stem_groups() -> dict[str, tuple[str, ...]]:
+    groups: dict[str, tuple[str, ...]] = {}
+    for words in SYNONYMS:
+        stems = tuple(dict.fromkeys(t for w in words for t in terms(w)))
+        for st in stems:
+            groups[st] = stems
+    return groups
+
+
+_GROUPS = _stem_groups()
+
+
+def synonyms(stem: str) -> tuple[str, ...]:
+    """Return the other stems that mean the same as ``stem`` (none for most words)."""
+    return tuple(s for s in _GROUPS.get(stem, ()) if s != stem)

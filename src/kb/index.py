@@ -33,7 +33,7 @@ from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -63,6 +63,9 @@ def make_schema() -> Schema:
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
         body=TEXT(analyzer=ana, stored=True, spelling=True),
+        # what surrounds a document: the story a reply answers, the reply a story got, the
+        # article a section belongs to; it helps a reader's words find both halves
+        context=TEXT(analyzer=ana),
         replies=STORED,
     )
 
@@ -144,6 +147,11 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
         depth, p = 0, c.parent
         while p and p in corpus.comments and depth < 64:
             depth, p = depth + 1, corpus.comments[p].parent
+        if c.is_author:
+            parent = corpus.comments.get(c.parent) if c.parent else None
+            context = parent.body if parent else ""
+        else:
+            context = "\n".join(corpus.comments[r].body for r in direct)
         yield {
             "id": c.id, "kind": c.kind, "article": slug, "article_title": article.title,
             "section": "", "heading": "", "author": c.author, "is_reply": c.is_author,
@@ -151,7 +159,7 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
             "depth": depth, "position": position, "thread_size": len(thread), "date": c.date,
             "tags": ",".join(c.tags),
             "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
-            "body": c.body, "replies": replies,
+            "body": c.body, "context": context, "replies": replies,
         }
 
 
@@ -164,7 +172,7 @@ def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
             "author": corpus.site.author, "is_reply": False, "answered": False,
             "thread": "", "parent": "", "depth": 0, "position": s.position, "thread_size": 0,
             "date": date, "tags": ",".join(article.tags), "rule_tags": "",
-            "body": s.body, "replies": [],
+            "body": s.body, "context": f"{article.title}\n{article.summary}", "replies": [],
         }
 
 

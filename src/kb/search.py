@@ -22,7 +22,7 @@ from pathlib import Path
 from whoosh import query as Q
 from whoosh.scoring import BM25F
 
-from kb.analysis import STOP_WORDS, terms, tokens
+from kb.analysis import STOP_WORDS, synonyms, terms, tokens
 from kb.errors import NotFoundError, UsageError
 from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
@@ -33,6 +33,9 @@ MAX_TERMS = 48
 MAX_LIMIT = 200
 SORTS = ("newest", "oldest", "discussed")
 COORD = 0.5  # weight of the share of query terms a document matches
+CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
+BM25_B, BM25_K1 = 0.5, 1.2
+SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,14 @@ def query_terms(text: str) -> list[tuple[str, float]]:
     order = list(dict.fromkeys(terms(text)))
     order.sort(key=lambda t: -counts[t])
     chosen = order[:MAX_TERMS]
-    return [(t, 1.0 + math.log(counts[t])) for t in chosen]
+    weighted = [(t, 1.0 + math.log(counts[t])) for t in chosen]
+    seen = set(chosen)
+    for t, w in list(weighted):
+        for alt in synonyms(t):
+            if alt not in seen and SYNONYM > 0:
+                seen.add(alt)
+                weighted.append((alt, w * SYNONYM))
+    return weighted
 
 
 def _date_str(value) -> str:
@@ -186,6 +196,8 @@ class KnowledgeBase:
         clauses = []
         for t, w in weighted:
             clauses.append(Q.Term("body", t, boost=w))
+            if CONTEXT and reader.doc_frequency("context", t):
+                clauses.append(Q.Term("context", t, boost=w * CONTEXT))
             if reader.doc_frequency("heading", t):
                 clauses.append(Q.Term("heading", t, boost=w))
         if not clauses:
@@ -241,7 +253,7 @@ class KnowledgeBase:
             result.message = "Describe your situation in a few words to search."
             return result
         ix, _ = self._index()
-        with ix.searcher(weighting=BM25F()) as s:
+        with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as s:
             weighted = query_terms(clean)
             result.terms = [t for t, _ in weighted]
             suggestion = self._did_you_mean(s, clean)
@@ -313,7 +325,7 @@ class KnowledgeBase:
         """Return the reader stories most like a given comment, from other threads."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         ix, _ = self._index()
-        with ix.searcher(weighting=BM25F()) as s:
+        with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as s:
             docnum = s.document_number(id=comment_id)
             if docnum is None:
                 raise NotFoundError(f"no comment or section with id {comment_id!r}")
