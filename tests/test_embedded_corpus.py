@@ -1,0 +1,69 @@
+"""The embedded corpus: sound, big enough, varied, and searchable to a known quality."""
+
+import pytest
+
+from kb.corpus import check_corpus, load_corpus
+from kb.evaluate import evaluate, load_judgments
+from kb.index import build_index
+from kb.search import KnowledgeBase
+
+from .conftest import EMBEDDED_CORPUS, HERE
+
+JUDGMENTS = HERE / "eval" / "judgments.yaml"
+# A little below the figures in the README, so that a change that hurts relevance fails here.
+FLOOR = {"ndcg@10": 0.40, "mrr": 0.55, "recall@10": 0.30}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(EMBEDDED_CORPUS)
+
+
+@pytest.fixture(scope="module")
+def embedded_kb(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("embedded")
+    build_index(EMBEDDED_CORPUS, index_dir)
+    return KnowledgeBase(index_dir)
+
+
+def test_embedded_corpus_has_no_problems():
+    assert check_corpus(EMBEDDED_CORPUS) == []
+
+
+def test_embedded_corpus_is_large_enough(corpus):
+    readers = [c for c in corpus.comments.values() if not c.is_author]
+    replies = [c for c in corpus.comments.values() if c.is_author]
+    assert len(corpus.articles) >= 12
+    assert len(readers) >= 250 and len(replies) >= 100
+    assert len(corpus.tags) >= 20
+    for a in corpus.articles.values():
+        words = len(a.body.split())
+        assert 600 <= words <= 2000, (a.slug, words)
+        assert 3 <= len([s for s in a.sections if s.anchor != "intro"]) <= 8, a.slug
+    years = {a.date.year for a in corpus.articles.values()}
+    assert min(years) <= 2004 and max(years) >= 2023
+
+
+def test_embedded_corpus_has_deep_threads_and_hand_tags(corpus):
+    def depth(c):
+        d = 0
+        while c.parent:
+            c, d = corpus.comments[c.parent], d + 1
+        return d
+
+    deep_threads = {corpus.thread_root(c.id) for c in corpus.comments.values() if depth(c) >= 3}
+    assert len(deep_threads) >= 10
+    tagged = sum(1 for c in corpus.comments.values() if c.tags)
+    assert 0.25 <= tagged / len(corpus.comments) <= 0.5
+
+
+def test_judged_set_covers_both_lists():
+    judged = load_judgments(JUDGMENTS)
+    assert len(judged) >= 40
+    assert {j.list for j in judged} == {"advice", "stories"}
+
+
+def test_search_quality_does_not_regress(embedded_kb):
+    report = evaluate(embedded_kb, load_judgments(JUDGMENTS))
+    for metric, floor in FLOOR.items():
+        assert report[metric] >= floor, (metric, report[metric])
