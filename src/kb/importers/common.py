@@ -176,7 +176,7 @@ def decode_text(raw: bytes, name: str, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportFormatError(
-            f"{name}:{line}: not {encoding} text (byte 0x{raw[exc.start]:02x}); "
+            f"{name}:{line}: not {encoding.upper()} text (byte 0x{raw[exc.start]:02x}); "
             "save the file as UTF-8"
         ) from None
 

@@ -1,0 +1,220 @@
+"""Pages saved from the site as its theme renders them, read into articles and comment threads.
+
+The article comes from the entry content, the comments from the nested comment list
+(a reply sits in the ``children`` list of the comment it answers), dates from ``<time>``.
+Pages of one article (``comment-page-2`` and so on) merge into one thread list; the
+sidebar, widgets and the comment form are never read. WordPress marks the post id
+(``postid-12``) and the comment ids (``comment-34``) in the page, so a page of an article
+imported from the export gets the same comment ids the export gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from kb.errors import ImportFormatError
+from kb.importers import common as c
+from kb.importers.markup import soup, tree_to_markdown
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([\w.:-]+)""", re.I)
+_CONTENT = (".entry-content", ".post-content", ".entry", ".post-body", ".article-content",
+            "article .content")
+_COMMENT_LISTS = (".comment-list", ".commentlist", "#comments ol", "#comments ul", "ol.comments")
+_JUNK = (".sharedaddy", ".jp-relatedposts", ".wp-block-buttons", ".post-navigation",
+         ".entry-meta", ".addtoany_share_save_container", ".wpcnt", "#comments", ".comments-area",
+         "#respond", "nav", "form", "aside")
+_STRIP_FROM_BODY = (".comment-author", ".comment-meta", ".comment-metadata", ".reply", "footer",
+                    ".comment-awaiting-moderation", ".comment-edit-link")
+_PAGE_RE = re.compile(r"comment-page-(\d+)")
+_SAYS_RE = re.compile(r"\s*(says|said|wrote)\s*:?\s*$", re.I)
+
+
+def _text(node) -> str:
+    return re.sub(r"\s+", " ", node.get_text(" ")).strip() if node is not None else ""
+
+
+def _decode(raw: bytes, name: str) -> str:
+    m = _CHARSET_RE.search(raw[:4096])
+    return c.decode_text(raw, name, m.group(1).decode("ascii") if m else "utf-8")
+
+
+def _meta(tree, prop: str) -> str:
+    node = tree.find("meta", attrs={"property": prop}) or tree.find("meta", attrs={"name": prop})
+    return (node.get("content") or "").strip() if node else ""
+
+
+def _when(node) -> c.dt.datetime | None:
+    if node is None:
+        return None
+    for time in node.find_all("time"):
+        when = c.parse_when(time.get("datetime") or "") or c.parse_when(_text(time))
+        if when:
+            return when
+    return None
+
+
+class _Page:
+    """What one saved page holds."""
+
+    def __init__(self, path: Path):
+        self.name = str(path)
+        tree = soup(_decode(c.read_bytes(path, "a saved page"), self.name))
+        self.tree = tree
+        content = next((tree.select_one(s) for s in _CONTENT if tree.select_one(s)), None)
+        if content is None:
+            raise ImportFormatError(f"{self.name}: no article found: expected the theme's entry "
+                                    "content (an element of class entry-content)")
+        self.content = content
+        body_class = " ".join((tree.body or tree).get("class") or []) if tree.body else ""
+        m = re.search(r"postid-(\d+)", body_class)
+        article = content.find_parent("article") or tree.find(id=re.compile(r"^post-\d+$"))
+        if not m and article is not None and re.fullmatch(r"post-\d+", article.get("id") or ""):
+            m = re.search(r"(\d+)", article["id"])
+        self.post_id = m.group(1) if m else ""
+        self.article = article or content.parent
+        link = tree.find("link", rel="canonical")
+        self.url = (link.get("href") if link else "") or _meta(tree, "og:url")
+        page = _PAGE_RE.search(self.url) or _PAGE_RE.search(path.name)
+        self.page = int(page.group(1)) if page else 1
+        self.url = _PAGE_RE.sub("", self.url).replace("//#", "/").rstrip("#")
+        title_node = self.article.select_one(".entry-title, .post-title, h1") or tree.find("h1")
+        self.title = _text(title_node) or _meta(tree, "og:title") or _text(tree.title)
+
+    def key(self) -> str:
+        """Return what identifies the article this page shows."""
+        if self.post_id:
+            return f"wp:{self.post_id}"
+        return "url:" + self.url if self.url else "title:" + c.normalise_text(self.title)
+
+
+def _slug(page: _Page) -> str:
+    path = re.sub(r"^[a-z]+://[^/]+", "", page.url).split("?")[0]
+    parts = [p for p in path.split("/") if p and not p.isdigit()]
+    slug = c.slugify(re.sub(r"\.html?$", "", parts[-1]), fallback="") if parts else ""
+    return slug or c.slugify(page.title)
+
+
+def _tags(page: _Page) -> tuple[tuple[str, str], ...]:
+    tags: dict[str, str] = {}
+    for link in page.article.find_all("a", rel=True):
+        rel = link.get("rel") or []
+        if "tag" in rel:
+            label = _text(link)
+            tag_id = c.slugify(label, fallback="")
+            if tag_id and tag_id != "uncategorized":
+                tags.setdefault(tag_id, label)
+    return tuple(tags.items())
+
+
+def _published(page: _Page) -> c.dt.datetime | None:
+    header = page.article.find(["header"]) or page.article
+    shown = page.article.select_one(".entry-date, .published, .post-date")
+    return (_when(header) or c.parse_when(_meta(page.tree, "article:published_time"))
+            or (c.parse_when(_text(shown)) if shown else None))
+
+
+def _article(page: _Page, comments: list[c.SourceComment]) -> c.SourceArticle:
+    when = _published(page) or min((com.date for com in comments), default=None)
+    content = page.content
+    for selector in _JUNK:
+        for node in content.select(selector):
+            node.decompose()
+    body = tree_to_markdown(content)
+    if when is None:
+        raise ImportFormatError(f"{page.name}: no date found for the article (a <time> in the "
+                                "entry header)")
+    return c.SourceArticle(key=page.key(), slug=_slug(page),
+                           title=page.title, date=when.date(), body=body or page.title,
+                           tags=_tags(page), url=page.url, where=page.name)
+
+
+def _comment_nodes(page: _Page):
+    listing = next((page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)),
+                   None)
+    if listing is None:
+        return []
+    return [li for li in listing.find_all("li", recursive=False)]
+
+
+def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> None:
+    kids = [k.extract() for k in li.find_all(["ol", "ul"], class_="children", recursive=False)]
+    classes = set(li.get("class") or [])
+    m = re.search(r"(\d+)$", li.get("id") or "")
+    number = m.group(1) if m else ""
+    cid = None
+    if classes & {"pingback", "trackback"}:
+        batch.skip("comment", c.PINGBACK, where, f"comment {number}")
+    elif li.select_one(".comment-awaiting-moderation"):
+        batch.skip("comment", c.PENDING, where, f"comment {number}: awaiting moderation")
+    else:
+        cid = _own_comment(batch, page, li, parent, where, number, "bypostauthor" in classes)
+    for kid in kids:
+        for child in kid.find_all("li", recursive=False):
+            _read_comment(batch, page, child, cid or parent, where)
+
+
+def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str,
+                 by_author: bool) -> str | None:
+    author_node = li.select_one(".comment-author .fn, .comment-author cite, .fn, .comment-author")
+    author = _SAYS_RE.sub("", _text(author_node)) or "Anonymous"
+    meta = li.select_one(".comment-metadata, .comment-meta, .commentmetadata") or li
+    when = _when(meta) or c.parse_when(_text(meta.find("a")) if meta.find("a") else _text(meta))
+    body_node = li.select_one(".comment-content, .comment-text")
+    if body_node is None:
+        body_node = li.select_one(".comment-body") or li
+        for selector in _STRIP_FROM_BODY:
+            for node in body_node.select(selector):
+                node.decompose()
+    body = tree_to_markdown(body_node, links=False)
+    if when is None or not body:
+        what = "no date" if when is None else "empty text"
+        batch.skip("comment", c.UNPARSEABLE, where, f"comment {number or author}: {what}")
+        return None
+    if page.post_id and number:
+        cid = f"wp-{page.post_id}-{number}"
+    else:
+        seed = f"{author}|{when.date()}|{c.normalise_text(body)}"
+        cid = "html-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
+    batch.comments.append(c.SourceComment(id=cid, article=page.key(), author=author, date=when,
+                                          body=body, parent=parent, by_author=by_author,
+                                          where=where))
+    if by_author and not batch.site.author:
+        batch.site.author = author
+    return cid
+
+
+def read_pages(files: list[Path], progress: c.Progress | None = None) -> c.Batch:
+    """Read saved pages into one batch; pages of the same article merge into one article."""
+    batch = c.Batch(source="html", files=[str(f) for f in files])
+    pages = []
+    for n, path in enumerate(files, 1):
+        if progress:
+            progress(n, len(files), Path(path).name)
+        pages.append(_Page(Path(path)))
+    groups: dict[str, list[_Page]] = {}
+    for page in sorted(pages, key=lambda p: p.page):
+        groups.setdefault(page.key(), []).append(page)
+    for group in groups.values():
+        start = len(batch.comments)
+        for page in group:
+            where = page.name + (f" (comment page {page.page})" if page.page > 1 else "")
+            for li in _comment_nodes(page):
+                _read_comment(batch, page, li, None, where)
+        first = group[0]
+        batch.articles.append(_article(first, batch.comments[start:]))
+        if not batch.site.title:
+            site_title = _meta(first.tree, "og:site_name") or _text(
+                first.tree.select_one(".site-title"))
+            batch.site.title = site_title
+        if not batch.site.base_url and first.url:
+            batch.site.base_url = re.sub(r"^([a-z]+://[^/]+).*$", r"\1", first.url)
+    if not batch.site.author:
+        for page in pages:
+            node = page.article.select_one(".author .fn, a[rel=author], .byline .author")
+            name = _text(node) or _meta(page.tree, "author")
+            if name:
+                batch.site.author = name
+                break
+    return batch
