@@ -199,7 +199,8 @@ def cmd_serve(args) -> int:
     env = dict(os.environ, KB_CORPUS=str(args.settings.corpus), KB_INDEX=str(args.settings.index))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false",
-           "--server.headless", "true"]
+           "--server.headless", "true", "--client.toolbarMode", "minimal",
+           "--theme.primaryColor", "#2e7d6b"]
     print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
     try:
         return subprocess.call(cmd, env=env)

@@ -36,6 +36,7 @@ def render() -> None:
     if not raw:
         _overview(kb, counts)
         return
+    st.title("Browse by tag")
     params.sync_from_url("b_tags", "tag", [], lambda v: [t for t in v.split(",") if t in labels])
     params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
     chosen = st.multiselect("Tags (comments carrying all of them)", options=list(labels),

@@ -9,7 +9,7 @@ from kb.ui import routes
 
 def run() -> None:
     """Build the navigation and run the page the URL names."""
-    st.set_page_config(page_icon="💬", layout="wide")
+    st.set_page_config(layout="wide")
     pages = routes.make_pages()
     nav = st.navigation(
         [pages["search"], pages["browse"], pages["article"], pages["story"]], position="top"

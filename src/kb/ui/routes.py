@@ -13,11 +13,11 @@ def make_pages() -> dict[str, st.Page]:
 
     _PAGES.clear()
     _PAGES.update({
-        "search": st.Page(search_page.render, title="Search", icon="🔎", url_path="search",
+        "search": st.Page(search_page.render, title="Search", url_path="search",
                           default=True),
-        "browse": st.Page(browse_page.render, title="Browse by tag", icon="🏷️", url_path="browse"),
-        "article": st.Page(article_page.render, title="Articles", icon="📄", url_path="article"),
-        "story": st.Page(story_page.render, title="Story", icon="💬", url_path="story"),
+        "browse": st.Page(browse_page.render, title="Browse by tag", url_path="browse"),
+        "article": st.Page(article_page.render, title="Articles", url_path="article"),
+        "story": st.Page(story_page.render, title="Story", url_path="story"),
     })
     return _PAGES
 
