@@ -38,7 +38,10 @@ class Quoted(str):
 
 
 class _Dumper(yaml.SafeDumper):
-    """A safe dumper that writes multi-line text as literal blocks."""
+    """A safe dumper that writes multi-line text as literal blocks and never uses aliases."""
+
+    def ignore_aliases(self, data):
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str):
@@ -89,7 +92,8 @@ def render_comment(cid: str, author: str, date: dt.datetime | dt.date, body: str
     if parent:
         entry["parent"] = Quoted(parent)
     entry["author"] = Quoted(author)
-    entry["date"] = date
+    midnight = isinstance(date, dt.datetime) and date.time() == dt.time(0)
+    entry["date"] = date.date() if midnight else date
     entry["body"] = body.strip() + "\n"
     return entry
 
