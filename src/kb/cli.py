@@ -155,19 +155,58 @@ def cmd_similar(args) -> int:
 
 
 def cmd_tags(args) -> int:
-    tags = _kb(args).tag_counts()
+    from kb import tagstats
+
+    kb = _kb(args)
+    if args.suggest:
+        ranked = tagstats.suggestions(kb)
+        data = {"suggestions": {cid: [{"tag": t, "score": sc} for t, sc in pairs]
+                                for cid, pairs in ranked.items()}}
+
+        def text(d):
+            for cid, pairs in d["suggestions"].items():
+                shown = ", ".join(f"{p['tag']} {p['score']:.2f}" for p in pairs) or "(none)"
+                print(f"{cid:<14} {shown}")
+
+        _out(data, args.json, text)
+        return 0
+    if args.evaluate:
+        report = tagstats.evaluate_suggestions(kb, folds=args.folds)
+
+        def text(r):
+            if "error" in r:
+                print(f"cannot evaluate: {r['error']}")
+                return
+            b = r["baseline"]
+            print(f"{r['comments']} hand-tagged comments, {r['folds']}-fold cross-validation")
+            print(f"               accuracy@1  accuracy@3")
+            print(f"suggestions    {r['accuracy@1']:10.3f}  {r['accuracy@3']:10.3f}")
+            print(f"baseline       {b['accuracy@1']:10.3f}  {b['accuracy@3']:10.3f}  ({b['method']})")
+            print(f"\nper tag (suggested when score >= {r['threshold']}):")
+            for tag, m in r["per_tag"].items():
+                print(f"  {tag:<22} precision {m['precision']:.2f}  recall {m['recall']:.2f}"
+                      f"  ({m['support']} comments)")
+
+        _out(report, args.json, text)
+        return 1 if "error" in report else 0
+    tags = tagstats.tag_overview(kb, threshold=args.threshold)
     data = {"tags": tags}
 
     def text(d):
         for t in d["tags"]:
-            print(f"{t['count']:6d}  {t['id']:<22} {t['label']}  (hand {t['hand']}, rule {t['rule']})")
+            often = ", ".join(o["tag"] for o in t["together"])
+            print(f"{t['count']:6d}  {t['id']:<22} hand {t['hand']:4d}  rule {t['rule']:4d}  "
+                  f"suggested {t['suggested']:4d}  often with: {often or '-'}")
 
     _out(data, args.json, text)
     return 0
 
 
 def cmd_browse(args) -> int:
-    total, hits = _kb(args).browse(args.tag, sort=args.sort, limit=args.limit, offset=args.offset)
+    from kb import tagstats
+
+    total, hits = tagstats.browse(_kb(args), args.tag, sort=args.sort, limit=args.limit,
+                                  offset=args.offset, threshold=args.threshold)
     data = {"tags": args.tag, "sort": args.sort, "count": total,
             "comments": [h.as_dict() for h in hits]}
     _out(data, args.json, lambda d: _print_hits(f"{' + '.join(d['tags'])}: {d['count']} comments",
@@ -232,6 +271,16 @@ def _positive(value: str) -> int:
     return n
 
 
+def _share(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 1")
+    return x
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``kb`` command."""
     parser = _Parser(prog="kb", description="Search an advice site's articles and comments.")
@@ -263,8 +312,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=10)
     p.set_defaults(func=cmd_similar)
 
-    p = sub.add_parser("tags", help="every tag with its count")
+    p = sub.add_parser("tags", help="every tag with its count; learned suggestions; their quality")
     _common(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--suggest", action="store_true",
+                      help="ranked tag suggestions for every comment without hand tags")
+    mode.add_argument("--evaluate", action="store_true",
+                      help="cross-validate the suggestions on the hand-tagged comments")
+    p.add_argument("--threshold", type=_share, default=None,
+                   help="count suggestions at or above this confidence (0-1)")
+    p.add_argument("--folds", type=_positive, default=5, help="folds for --evaluate")
     p.set_defaults(func=cmd_tags)
 
     p = sub.add_parser("browse", help="the comments carrying a tag")
@@ -273,6 +330,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", choices=("newest", "oldest", "discussed"), default="newest")
     p.add_argument("--limit", type=_positive, default=20)
     p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--threshold", type=_share, default=None,
+                   help="also list comments suggested for the tag at this confidence (0-1)")
     p.set_defaults(func=cmd_browse)
 
     p = sub.add_parser("eval", help="relevance metrics of the current index")

@@ -142,8 +142,13 @@ def _read_site(r: _Reader) -> Site:
     if not isinstance(title, str) or not title.strip():
         r.problem(path, data[LINE_KEY], "missing `title`")
         title = r.root.name
+    threshold = data.get("suggest_threshold", 0.6)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        r.problem(path, data[LINE_KEY], "`suggest_threshold` must be a number from 0 to 1")
+        threshold = 0.6
     return Site(
         title=title.strip(),
+        suggest_threshold=float(threshold),
         author=author.strip(),
         author_aliases=tuple(a.strip() for a in aliases if a.strip()),
         base_url=str(data.get("base_url") or ""),
@@ -318,6 +323,10 @@ def _read_comments(
             r.problem(path, line, f"comment {cid}: `tags` must be a list of tag ids")
             tags = []
         _check_tags(r, path, line, tags, known_tags, f"comment {cid}")
+        removed = _as_str_list(item.get("removed_tags"))
+        if removed is None:
+            r.problem(path, line, f"comment {cid}: `removed_tags` must be a list of tag ids")
+            removed = []
         parent = item.get("parent")
         if parent is not None:
             if not isinstance(parent, str):
@@ -329,7 +338,8 @@ def _read_comments(
             continue
         comments[cid] = Comment(
             id=cid, article=slug, author=author.strip(), date=date, body=body.strip(),
-            parent=parent, tags=tuple(tags), is_author=site.is_author(author), line=line,
+            parent=parent, tags=tuple(tags), removed_tags=tuple(removed),
+            is_author=site.is_author(author), line=line,
         )
     for cid, parent, line in pending_parents:
         if parent == cid:

@@ -33,7 +33,7 @@ from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -62,6 +62,7 @@ def make_schema() -> Schema:
         date=DATETIME(stored=True, sortable=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        removed_tags=STORED,
         body=TEXT(analyzer=ana, stored=True, spelling=True),
         # what surrounds a document: the story a reply answers, the reply a story got, the
         # article a section belongs to; it helps a reader's words find both halves
@@ -159,6 +160,7 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
             "depth": depth, "position": position, "thread_size": len(thread), "date": c.date,
             "tags": ",".join(c.tags),
             "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
+            "removed_tags": list(c.removed_tags),
             "body": c.body, "context": context, "replies": replies,
         }
 
@@ -171,7 +173,7 @@ def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
             "article_title": article.title, "section": s.anchor, "heading": s.heading,
             "author": corpus.site.author, "is_reply": False, "answered": False,
             "thread": "", "parent": "", "depth": 0, "position": s.position, "thread_size": 0,
-            "date": date, "tags": ",".join(article.tags), "rule_tags": "",
+            "date": date, "tags": ",".join(article.tags), "rule_tags": "", "removed_tags": [],
             "body": s.body, "context": f"{article.title}\n{article.summary}", "replies": [],
         }
 
@@ -301,7 +303,9 @@ def build_index(
                 "format": SCHEMA_VERSION, "global": glob, "units": units,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
                 "documents": report.documents, "corpus": str(corpus_dir.resolve()),
-                "site": {"title": corpus.site.title, "author": corpus.site.author},
+                "site": {"title": corpus.site.title, "author": corpus.site.author,
+                         "tagline": corpus.site.tagline,
+                         "suggest_threshold": corpus.site.suggest_threshold},
                 "tags": [
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()

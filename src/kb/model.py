@@ -36,6 +36,7 @@ class Site:
     author_aliases: tuple[str, ...] = ()
     base_url: str = ""
     tagline: str = ""
+    suggest_threshold: float = 0.6
 
     def is_author(self, name: str) -> bool:
         """Tell whether a comment signed ``name`` is by the site's author."""
@@ -94,6 +95,7 @@ class Comment:
     body: str
     parent: str | None = None
     tags: tuple[str, ...] = ()
+    removed_tags: tuple[str, ...] = ()
     is_author: bool = False
     line: int = 0
 

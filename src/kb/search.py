@@ -57,6 +57,7 @@ class Hit:
     parent: str = ""
     replies: list[str] = field(default_factory=list)
     rule_tags: list[str] = field(default_factory=list)
+    suggested_tags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """Return the hit as plain data for JSON."""
@@ -142,6 +143,24 @@ def _split(value: str) -> list[str]:
     return [t for t in (value or "").split(",") if t]
 
 
+def make_hit(fields: dict, score: float, qterms: set[str], suggested: list[str] = ()) -> Hit:
+    """Return a :class:`Hit` from a document's stored fields."""
+    kind = fields["kind"]
+    if kind == KIND_SECTION:
+        title = fields["heading"] if fields["section"] != "intro" else fields["article_title"]
+    else:
+        title = fields["article_title"]
+    return Hit(
+        id=fields["id"], kind=kind, article=fields["article"], title=title,
+        snippet=snippet(fields["body"], qterms), score=round(float(score), 4),
+        tags=_split(fields.get("tags", "")), date=_date_str(fields.get("date")),
+        author=fields.get("author", ""), article_title=fields["article_title"],
+        section=fields.get("section", ""), thread=fields.get("thread", ""),
+        parent=fields.get("parent", ""), replies=list(fields.get("replies") or []),
+        rule_tags=_split(fields.get("rule_tags", "")), suggested_tags=list(suggested),
+    )
+
+
 class KnowledgeBase:
     """Search over one index folder; reopens the index when a build swaps in a new one."""
 
@@ -151,6 +170,7 @@ class KnowledgeBase:
         self._gen: Path | None = None
         self._ix = None
         self._manifest: dict = {}
+        self._cache: dict = {}
 
     # -- opening -------------------------------------------------------------------------
     def _index(self):
@@ -170,6 +190,25 @@ class KnowledgeBase:
     def articles(self) -> list[dict]:
         """Return every article (slug, title, date, tags, summary, counts), oldest first."""
         return list(self.manifest.get("articles", []))
+
+    def generation_dir(self) -> Path | None:
+        """Return the folder of the live generation (for caches derived from it)."""
+        self._index()
+        return self._gen
+
+    def all_comments(self) -> list[dict]:
+        """Return the stored fields of every comment (cached until the next build)."""
+        ix, _ = self._index()
+        with self._lock:
+            cached = self._cache.get(("comments", self._gen))
+        if cached is not None:
+            return cached
+        with ix.searcher() as s:
+            docs = [d for d in s.all_stored_fields() if d["kind"] != KIND_SECTION]
+        docs.sort(key=lambda d: (d["article"], d["position"]))
+        with self._lock:
+            self._cache = {("comments", self._gen): docs}
+        return docs
 
     def generation(self) -> str:
         """Name the live generation (changes whenever a build swaps one in)."""
@@ -207,20 +246,7 @@ class KnowledgeBase:
         return q
 
     def _hit(self, fields: dict, score: float, qterms: set[str]) -> Hit:
-        kind = fields["kind"]
-        if kind == KIND_SECTION:
-            title = fields["heading"] if fields["section"] != "intro" else fields["article_title"]
-        else:
-            title = fields["article_title"]
-        return Hit(
-            id=fields["id"], kind=kind, article=fields["article"], title=title,
-            snippet=snippet(fields["body"], qterms), score=round(float(score), 4),
-            tags=_split(fields.get("tags", "")), date=_date_str(fields.get("date")),
-            author=fields.get("author", ""), article_title=fields["article_title"],
-            section=fields.get("section", ""), thread=fields.get("thread", ""),
-            parent=fields.get("parent", ""), replies=list(fields.get("replies") or []),
-            rule_tags=_split(fields.get("rule_tags", "")),
-        )
+        return make_hit(fields, score, qterms)
 
     def _ranked(self, searcher, q, filt, qterms: set[str], limit: int, offset: int, mask=None):
         """Return (hits, total): BM25F candidates re-ranked by how many query terms they hold."""

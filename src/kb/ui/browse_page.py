@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kb import tagstats
 from kb.errors import KbError
 from kb.ui import components as c
 from kb.ui import params, routes, state
@@ -14,7 +15,8 @@ SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "discussed": 
 
 def _overview(kb, counts: list[dict]) -> None:
     st.title("Browse by tag")
-    st.caption("Every tag with the number of comments that carry it.")
+    st.caption("Every tag with the number of comments that carry it: tagged by the author, "
+               "by the taxonomy's phrases, or suggested from the author's tagging.")
     chart = {t["label"]: t["count"] for t in sorted(counts, key=lambda t: -t["count"])}
     st.bar_chart(chart, horizontal=True, height=max(240, 22 * len(chart)), x_label="comments")
     cols = st.columns(3)
@@ -30,7 +32,8 @@ def render() -> None:
     kb = state.knowledge_base()
     if kb is None:
         return
-    counts = kb.tag_counts()
+    threshold = kb.manifest.get("site", {}).get("suggest_threshold", 0.6)
+    counts = tagstats.tag_overview(kb, threshold=threshold)
     labels = {t["id"]: t["label"] for t in counts}
     raw = st.query_params.get("tag", "")
     if not raw:
@@ -56,16 +59,19 @@ def render() -> None:
     except ValueError:
         page = 1
     try:
-        total, hits = kb.browse(chosen, sort=sort, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        total, hits = tagstats.browse(kb, chosen, sort=sort, limit=PER_PAGE,
+                                      offset=(page - 1) * PER_PAGE, threshold=threshold)
     except KbError as exc:
         st.error(str(exc))
         return
     names = " + ".join(labels[t] for t in chosen)
     st.subheader(f"{names}: {total} comments")
     for t in chosen:
-        desc = next((x.get("description") for x in counts if x["id"] == t), "")
-        if desc:
-            st.caption(f"{labels[t]}: {desc}")
+        info = next(x for x in counts if x["id"] == t)
+        often = ", ".join(labels.get(o["tag"], o["tag"]) for o in info["together"])
+        st.caption(f"{labels[t]}: {info.get('description', '')} — tagged by the author "
+                   f"{info['hand']}, by rule {info['rule']}, suggested {info['suggested']}."
+                   + (f" Often together with: {often}." if often else ""))
     for i, hit in enumerate(hits):
         if hit.kind == "story":
             c.story_card(kb, hit, labels, key=f"b{i}")

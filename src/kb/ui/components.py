@@ -27,11 +27,15 @@ def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
     return {t["id"]: t["label"] for t in kb.manifest.get("tags", [])}
 
 
-def tag_badges(tags: list[str], rule_tags: list[str], labels: dict[str, str]) -> None:
-    """Show a hit's tags: hand tags solid, rule tags outlined."""
-    parts = [f"<span class='kb-tag'>{html.escape(labels.get(t, t))}</span>" for t in tags]
+def tag_badges(tags: list[str], rule_tags: list[str], labels: dict[str, str],
+               suggested: list[str] = ()) -> None:
+    """Show a hit's tags: hand tags solid, rule tags dashed, suggestions dotted and marked."""
+    parts = [f"<span class='kb-tag' title='tagged by the author'>{html.escape(labels.get(t, t))}</span>"
+             for t in tags]
     parts += [f"<span class='kb-tag kb-rule' title='tagged by rule'>{html.escape(labels.get(t, t))}</span>"
               for t in rule_tags]
+    parts += [f"<span class='kb-tag kb-sugg' title='suggested'>{html.escape(labels.get(t, t))} ?</span>"
+              for t in suggested]
     if parts:
         html_block(" ".join(parts))
 
@@ -41,6 +45,7 @@ STYLE = """
 .kb-tag{display:inline-block;font-size:0.75rem;padding:0 0.45rem;margin:0 0.2rem 0.2rem 0;
   border-radius:0.6rem;background:#e6f2ef;color:#1d5246;border:1px solid #e6f2ef}
 .kb-tag.kb-rule{background:transparent;border:1px dashed #7fb3a6}
+.kb-tag.kb-sugg{background:transparent;border:1px dotted #b0b0b0;color:#666}
 .kb-meta{font-size:0.85rem;color:#666}
 .kb-snippet mark{background:#fff1a8;padding:0 1px}
 .kb-comment{overflow-wrap:anywhere}
@@ -84,7 +89,7 @@ def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str) ->
     with st.container(border=True):
         meta_line(hit.author, hit.date, f"under “{hit.article_title}”")
         html_block(f"<div class='kb-snippet kb-comment'>{snippet_html(hit.snippet)}</div>")
-        tag_badges(hit.tags, hit.rule_tags, labels)
+        tag_badges(hit.tags, hit.rule_tags, labels, hit.suggested_tags)
         if hit.replies:
             reply = kb.get(hit.replies[0])
             html_block(AUTHOR_BOX.format(

@@ -12,6 +12,10 @@ def run() -> None:
     st.set_page_config(layout="wide")
     pages = routes.make_pages()
     nav = st.navigation(
-        [pages["search"], pages["browse"], pages["article"], pages["story"]], position="top"
+        {
+            "Read": [pages["search"], pages["browse"], pages["article"], pages["story"]],
+            "Author": [pages["author-tags"]],
+        },
+        position="top",
     )
     nav.run()

@@ -9,7 +9,7 @@ _PAGES: dict[str, st.Page] = {}
 
 def make_pages() -> dict[str, st.Page]:
     """Create the page objects for this run (one per view)."""
-    from kb.ui import article_page, browse_page, search_page, story_page
+    from kb.ui import article_page, author_tags_page, browse_page, search_page, story_page
 
     _PAGES.clear()
     _PAGES.update({
@@ -18,6 +18,8 @@ def make_pages() -> dict[str, st.Page]:
         "browse": st.Page(browse_page.render, title="Browse by tag", url_path="browse"),
         "article": st.Page(article_page.render, title="Articles", url_path="article"),
         "story": st.Page(story_page.render, title="Story", url_path="story"),
+        "author-tags": st.Page(author_tags_page.render, title="Author: tags",
+                               url_path="author-tags"),
     })
     return _PAGES
 

@@ -1,0 +1,120 @@
+"""Author: review learned tag suggestions in bulk, edit a comment's tags, extend the taxonomy."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import tagstats
+from kb.edit import add_tag, apply_decisions, set_comment_tags
+from kb.errors import KbError
+from kb.model import Tag
+from kb.ui import components as c
+from kb.ui import state
+from kb.ui.author import require_author
+
+
+def _split(value: str) -> list[str]:
+    return [t for t in (value or "").split(",") if t]
+
+
+def render() -> None:
+    """Draw the tag review page (author only)."""
+    c.page_style()
+    st.title("Tags: review and edit")
+    require_author()
+    kb = state.knowledge_base()
+    if kb is None:
+        return
+    labels = c.tag_labels(kb)
+    docs = {d["id"]: d for d in kb.all_comments()}
+    current = {cid: (_split(d.get("tags", "")), list(d.get("removed_tags") or []))
+               for cid, d in docs.items()}
+    tab_review, tab_edit, tab_new = st.tabs(["Suggestions", "One comment", "New tag"])
+    with tab_review:
+        _review(kb, docs, current, labels)
+    with tab_edit:
+        _edit_one(docs, current, labels)
+    with tab_new:
+        _new_tag(labels)
+
+
+def _review(kb, docs, current, labels) -> None:
+    threshold = st.slider("Show suggestions with confidence at least", 0.0, 1.0, 0.6, 0.05,
+                          key="threshold")
+    with st.spinner("Computing suggestions…"):
+        ranked = tagstats.suggestions(kb)
+    rows = []
+    for cid, pairs in ranked.items():
+        for tag, score in pairs:
+            if score >= threshold and cid in docs:
+                rows.append({"accept": False, "reject": False, "comment": cid,
+                             "tag": labels.get(tag, tag), "tag_id": tag,
+                             "confidence": round(score, 2),
+                             "text": docs[cid]["body"][:160].replace("\n", " ")})
+    st.caption(f"{len(rows)} suggestions at or above {threshold:.2f}, for comments without hand "
+               "tags. Accepting makes a hand tag; rejecting keeps the tag off that comment.")
+    if not rows:
+        return
+    edited = st.data_editor(
+        rows, key="review_table", hide_index=True, use_container_width=True,
+        column_order=["accept", "reject", "confidence", "tag", "comment", "text"],
+        disabled=["comment", "tag", "confidence", "text"],
+    )
+    accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
+    reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
+    if st.button(f"Apply: accept {len(accept)}, reject {len(reject)}", key="apply",
+                 disabled=not (accept or reject), type="primary"):
+        try:
+            n = apply_decisions(state.corpus_dir(), current, accept, reject, known=labels)
+        except KbError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Saved tags on {n} comments. The index updates on the next run.")
+        st.rerun()
+
+
+def _edit_one(docs, current, labels) -> None:
+    cid = st.text_input("Comment id", key="edit_id", placeholder="c-000123").strip()
+    if not cid:
+        return
+    if cid not in docs:
+        st.error(f"No comment {cid!r}.")
+        return
+    d = docs[cid]
+    c.meta_line(d["author"], c._day(d["date"]), f"under “{d['article_title']}”")
+    c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'])}</div>")
+    rule = _split(d.get("rule_tags", ""))
+    if rule:
+        st.caption("Tagged by rule: " + ", ".join(labels.get(t, t) for t in rule))
+    hand, removed = current[cid]
+    with st.form(f"edit_{cid}"):
+        new_hand = st.multiselect("Hand tags", list(labels), default=hand, format_func=labels.get,
+                                  key=f"hand_{cid}")
+        new_removed = st.multiselect("Never tag this comment with", list(labels),
+                                     default=removed, format_func=labels.get,
+                                     key=f"removed_{cid}")
+        if st.form_submit_button("Save"):
+            try:
+                set_comment_tags(state.corpus_dir(), cid, new_hand, new_removed, known=labels)
+            except KbError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Saved.")
+
+
+def _new_tag(labels) -> None:
+    with st.form("new_tag"):
+        tag_id = st.text_input("Id (lower case, digits, '-')", key="new_tag_id")
+        label = st.text_input("Label", key="new_tag_label")
+        description = st.text_input("Description", key="new_tag_description")
+        phrases = st.text_input("Phrases for rule tagging, separated by commas",
+                                key="new_tag_phrases")
+        if st.form_submit_button("Add tag"):
+            try:
+                add_tag(state.corpus_dir(), Tag(
+                    tag_id.strip(), label, description,
+                    tuple(p.strip() for p in phrases.split(",") if p.strip())))
+            except KbError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Added {tag_id}. The index is rebuilt on the next run.")
