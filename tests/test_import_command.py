@@ -130,3 +130,17 @@ def test_bad_files_exit_1_with_one_line(tmp_path, wired, argv, message):
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "corpus").exists()
+
+
+def test_a_broken_comments_file_is_named_and_nothing_is_written(tmp_path):
+    corpus = tmp_path / "corpus"
+    args = _args(corpus, "wxr", str(FIXTURES / "export.xml"))
+    args.func(args)
+    (corpus / "articles" / "giving-space.md").unlink()
+    (corpus / "comments" / "giving-space.yaml").unlink()
+    broken = corpus / "comments" / "when-she-leaves.yaml"
+    broken.write_text("article: when-she-leaves\ncomments:\n  - id: [oops\n")
+    before = snapshot(corpus)
+    with pytest.raises(StoreError, match=r"when-she-leaves.yaml:\d+: invalid YAML; fix it first"):
+        args.func(args)
+    assert snapshot(corpus) == before

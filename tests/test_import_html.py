@@ -89,3 +89,11 @@ def test_the_author_is_found_in_the_pages_when_there_is_no_site_yet(tmp_path):
 def test_bad_pages_give_one_line(tmp_path, name, message):
     with pytest.raises(ImportFormatError, match=re.escape(message)):
         import_files("html", [FIXTURES / name], make_site(tmp_path / "c"))
+
+
+def test_a_later_comment_page_alone_is_recognised_as_the_exported_article(tmp_path):
+    corpus = tmp_path / "corpus"
+    import_files("wxr", [FIXTURES / "export.xml"], corpus)
+    report = import_files("html", [PAGE_2], corpus)
+    assert report.articles_added == [] and report.articles_existing == ["when-she-leaves"]
+    assert report.comments_added == 2

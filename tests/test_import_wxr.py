@@ -198,3 +198,15 @@ def test_real_wordpress_exports_import_cleanly(tmp_path):
 def test_real_broken_exports_are_refused_with_their_line(tmp_path, name, message):
     with pytest.raises(ImportFormatError, match=re.escape(message)):
         import_files("wxr", [SHARED / name], tmp_path / "c")
+
+
+def test_posts_sharing_a_title_stay_two_articles(tmp_path):
+    export = tmp_path / "same-title.xml"
+    export.write_text(EXPORT.read_text().replace("<![CDATA[Giving each other space]]>",
+                                                 "<![CDATA[When she leaves: the first weeks]]>"))
+    corpus = tmp_path / "corpus"
+    assert import_files("wxr", [export], corpus).articles_added == ["when-she-leaves",
+                                                                    "giving-space"]
+    again = import_files("wxr", [export], corpus)
+    assert again.articles_added == [] and again.articles_existing == ["when-she-leaves",
+                                                                      "giving-space"]

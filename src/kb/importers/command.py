@@ -11,6 +11,7 @@ from kb.errors import UsageError
 from kb.importers.run import SOURCES, import_files
 
 MAP_FIELDS = ("question", "answer", "topic", "date", "author")
+SHOWN = 20  # problem lines in the text report; --json lists them all
 
 
 def parse_mapping(value: str) -> dict[str, str]:
@@ -53,11 +54,12 @@ def _print_report(data: dict) -> None:
         print(f"tags added: {', '.join(data['tags_added'])}")
     if data["site_created"]:
         print("site.yaml created")
-    for detail in data["details"]:
-        if "(unparseable)" in detail:
-            print(f"  {detail}")
-    for note in data["notes"]:
-        print(f"  note: {note}")
+    problems = [d for d in data["details"] if "(unparseable)" in d]
+    notes = [f"note: {n}" for n in data["notes"]]
+    for line in (problems + notes)[:SHOWN]:
+        print(f"  {line}")
+    if len(problems) + len(notes) > SHOWN:
+        print(f"  ... and {len(problems) + len(notes) - SHOWN} more (see --json)")
     if data["dry_run"]:
         print("dry run: nothing written")
 

@@ -78,7 +78,7 @@ class _Page:
         self.url = (link.get("href") if link else "") or _meta(tree, "og:url")
         page = _PAGE_RE.search(self.url) or _PAGE_RE.search(path.name)
         self.page = int(page.group(1)) if page else 1
-        self.url = _PAGE_RE.sub("", self.url).replace("//#", "/").rstrip("#")
+        self.url = re.sub(r"/comment-page-\d+/?", "/", self.url.split("#")[0])
         title_node = self.article.select_one(".entry-title, .post-title, h1") or tree.find("h1")
         self.title = _text(title_node) or _meta(tree, "og:title") or _text(tree.title)
 

@@ -122,5 +122,7 @@ def tree_to_markdown(tree, links: bool = True) -> str:
 
 def html_to_markdown(html: str, links: bool = True) -> str:
     """Return clean Markdown for WordPress HTML: shortcodes gone, paragraphs and headings kept."""
+    if not re.search(r"[<>&\[\]*_`#\\]", html):
+        return clean_body(html)  # plain text, as most comments are: nothing to convert
     html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
     return tree_to_markdown(_parse(autop(strip_shortcodes(html))), links=links)

@@ -3,7 +3,8 @@
 Comment ids come from the source (``wp-<post_id>-<comment_id>`` for WordPress, whether
 read from the export or from a saved page; ``pdf-``, ``html-`` and ``csv-`` plus a hash of
 author, day and text for sources without ids), so a re-import finds its own comments by
-id. Across sources a comment is the same when author, day and normalised text match.
+id. Across sources a comment under an article is the same as one already there when
+author, day and normalised text match.
 The author's replies are signed with the name in ``site.yaml``, so kb recognises them.
 """
 
@@ -15,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from kb.corpus import parse_date, read_corpus
 from kb.errors import UsageError
@@ -82,10 +85,10 @@ def _title_key(title: str) -> str:
     return c.normalise_text(title)
 
 
-def comment_key(author: str, when: dt.datetime, body: str, site: Site | None) -> tuple:
-    """Return what makes two comments the same across sources: author, day, normalised text."""
+def comment_key(slug: str, author: str, when: dt.datetime, body: str, site: Site | None) -> tuple:
+    """Return what makes two comments under one article the same: author, day, normalised text."""
     who = _AUTHOR if site and site.is_author(author) else author.strip().casefold()
-    return (who, when.date(), c.normalise_text(body))
+    return (slug, who, when.date(), c.normalise_text(body))
 
 
 def _read_state(root: Path) -> _State:
@@ -101,15 +104,18 @@ def _read_state(root: Path) -> _State:
     for path in sorted((root / "comments").glob("*.yaml")):
         try:
             data = load_yaml(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            continue
-        for item in (data or {}).get("comments") or [] if isinstance(data, dict) else []:
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue  # reported by `kb check`; appending to it is refused in kb.store
+        items = data.get("comments") if isinstance(data, dict) else None
+        for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or item.get("id") is None:
                 continue
             ids.add(str(item["id"]))
             when = parse_date(item.get("date"))
             if when and isinstance(item.get("author"), str) and isinstance(item.get("body"), str):
-                keys.setdefault(comment_key(item["author"], when, item["body"], site), str(item["id"]))
+                key = comment_key(str(data.get("article") or path.stem), item["author"], when,
+                                  item["body"], site)
+                keys.setdefault(key, str(item["id"]))
     return _State(root, site, set(corpus.tags), articles, ids, keys)
 
 
@@ -143,6 +149,23 @@ def _site_for(batch: c.Batch, state: _State, author: str | None, changes: Change
     return site
 
 
+def _match(art: c.SourceArticle, state: _State, by_url: dict[str, str],
+           by_title: dict[str, str]) -> str | None:
+    """Return the slug of the corpus article that ``art`` is, or None for a new article."""
+    tkey, ukey = _title_key(art.title), _url_key(art.url)
+    known = state.articles.get(art.slug)
+    if known is not None and (art.fixed or known == ("", "") or known[0] == tkey
+                              or bool(ukey and known[1] == ukey)):
+        return art.slug
+    if ukey and ukey in by_url:
+        return by_url[ukey]
+    slug = by_title.get(tkey)
+    # two posts may share a title; the title alone decides only when an address is missing
+    if slug and not (ukey and state.articles[slug][1]):
+        return slug
+    return None
+
+
 def _place_articles(batch: c.Batch, state: _State, changes: ChangeSet, report: Report,
                     new_tags: dict[str, str]) -> dict[str, str]:
     slugs: dict[str, str] = {}
@@ -150,12 +173,7 @@ def _place_articles(batch: c.Batch, state: _State, changes: ChangeSet, report: R
     by_title = {t: s for s, (t, _) in state.articles.items() if t}
     taken = set(state.articles)
     for art in batch.articles:
-        tkey, ukey = _title_key(art.title), _url_key(art.url)
-        known = state.articles.get(art.slug)
-        same = known is not None and (art.fixed or known == ("", "") or known[0] == tkey
-                                      or bool(ukey and known[1] == ukey))
-        match = (art.slug if same else None) \
-            or (by_url.get(ukey) if ukey else None) or by_title.get(tkey)
+        match = _match(art, state, by_url, by_title)
         if match:
             slugs[art.key] = match
             report.articles_existing.append(match)
@@ -165,8 +183,8 @@ def _place_articles(batch: c.Batch, state: _State, changes: ChangeSet, report: R
             n += 1
             slug = f"{art.slug}-{n}"
         taken.add(slug)
-        by_url.setdefault(ukey, slug)
-        by_title.setdefault(tkey, slug)
+        if art.url:
+            by_url.setdefault(_url_key(art.url), slug)
         slugs[art.key] = slug
         for tag_id, label in art.tags:
             if tag_id not in state.tags:
@@ -196,7 +214,7 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
             continue
         name = site.author if com.by_author or site.is_author(com.author) else com.author
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
-        key = comment_key(name, com.date, body, site)
+        key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
         if existing:
             mapped[com.id] = existing
