@@ -210,3 +210,15 @@ def test_posts_sharing_a_title_stay_two_articles(tmp_path):
     again = import_files("wxr", [export], corpus)
     assert again.articles_added == [] and again.articles_existing == ["when-she-leaves",
                                                                       "giving-space"]
+
+
+def test_a_commenter_who_signed_with_an_email_address_becomes_anonymous(tmp_path):
+    export = tmp_path / "signed.xml"
+    export.write_text(EXPORT.read_text().replace("<![CDATA[Jo]]>", "<![CDATA[jo.m@mailbox.example]]>")
+                      .replace("<![CDATA[Priya]]>", "<![CDATA[Priya (http://priya-writes.example)]]>"))
+    corpus = tmp_path / "corpus"
+    import_files("wxr", [export], corpus)
+    kb = load_corpus(corpus)
+    assert kb.comments["wp-14-201"].author == "Anonymous"
+    assert kb.comments["wp-12-108"].author == "Priya"
+    assert "mailbox.example" not in corpus_text(corpus)

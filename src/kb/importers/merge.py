@@ -129,6 +129,12 @@ def _read(path: Path) -> str | None:
 def _site_for(batch: c.Batch, state: _State, author: str | None, changes: ChangeSet,
               report: Report) -> Site:
     if state.site is not None:
+        named = batch.site.author
+        if named and not state.site.is_author(named):
+            report.notes.append(f"the files name the author {named!r}, who is not in site.yaml; "
+                                f"replies recognised as the author's are signed "
+                                f"{state.site.author!r} (add {named!r} to author_aliases if "
+                                "that is another of your names)")
         return state.site
     name = (author or batch.site.author).strip()
     if not name:
@@ -212,7 +218,7 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
         if slug is None:
             report.skipped.append(c.Skip("comment", c.POST_NOT_IMPORTED, com.where, com.id))
             continue
-        name = site.author if com.by_author or site.is_author(com.author) else com.author
+        name = site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
         key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
@@ -240,6 +246,16 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
         report.tags_added = sorted(new_tags)
     report.written = [str(p) for p in changes.paths()]
     return changes, report
+
+
+def _safe_name(name: str) -> str:
+    """Return a commenter's name with any e-mail, IP address or link in it removed."""
+    scrubbed = c.scrub_private(name)
+    if scrubbed == name:
+        return name
+    for mark in (c.EMAIL_MARK, c.IP_MARK, c.LINK_MARK):
+        scrubbed = scrubbed.replace(mark, " ")
+    return " ".join(scrubbed.split()).strip(" ,;:()<>-") or "Anonymous"
 
 
 def _parents_first(comments: list[c.SourceComment]) -> list[c.SourceComment]:
