@@ -14,6 +14,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from bs4 import ParserRejectedMarkup
+
 from kb.errors import ImportFormatError
 from kb.importers import common as c
 from kb.importers.markup import soup, tree_to_markdown
@@ -60,7 +62,11 @@ class _Page:
 
     def __init__(self, path: Path):
         self.name = str(path)
-        tree = soup(_decode(c.read_bytes(path, "a saved page"), self.name))
+        text = _decode(c.read_bytes(path, "a saved page"), self.name)
+        try:
+            tree = soup(text)
+        except (ParserRejectedMarkup, AssertionError) as exc:
+            raise ImportFormatError(f"{self.name}: cannot be read as HTML ({exc})") from None
         self.tree = tree
         content = next((tree.select_one(s) for s in _CONTENT if tree.select_one(s)), None)
         if content is None:

@@ -158,11 +158,11 @@ def read_archive(path: Path, slug: str, progress: c.Progress | None = None) -> c
     batch = c.Batch(source="pdf", files=[name])
     pages: list[list[_Line]] = []
     total = len(reader.pages)
-    for number, page in enumerate(reader.pages, 1):
+    for number in range(1, total + 1):
         if progress:
             progress(number, total, f"page {number}")
         try:
-            lines = _page_lines(page, number)
+            lines = _page_lines(reader.pages[number - 1], number)
         except Exception as exc:  # noqa: BLE001 - any failure inside pypdf is one bad page
             batch.skip("comment", c.UNPARSEABLE, f"{name}: page {number}",
                        f"the page cannot be read ({type(exc).__name__}); check it by hand")
