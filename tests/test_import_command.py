@@ -13,7 +13,7 @@ from kb.settings import Settings
 from kb.store import StoreError
 
 from .conftest import kb_command
-from .test_import_helpers import FIXTURES, corpus_text, snapshot
+from .test_import_shared import FIXTURES, corpus_text, snapshot
 
 
 def _args(corpus, *argv):

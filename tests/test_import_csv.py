@@ -10,7 +10,7 @@ from kb.errors import ImportFormatError, UsageError
 from kb.importers.command import parse_mapping
 from kb.importers.run import import_files
 
-from .test_import_helpers import FIXTURES, make_site, run_import, snapshot
+from .test_import_shared import FIXTURES, make_site, run_import, snapshot
 
 QUESTIONS = FIXTURES / "questions.csv"
 MAP = "question=Q,answer=A,topic=Topic,date=Asked,author=Name"

@@ -8,7 +8,7 @@ from kb.corpus import check_corpus, load_corpus
 from kb.errors import ImportFormatError
 from kb.importers.run import import_files
 
-from .test_import_helpers import FIXTURES, corpus_text, make_site, run_import, snapshot
+from .test_import_shared import FIXTURES, corpus_text, make_site, run_import, snapshot
 
 PAGE_1 = FIXTURES / "when-she-leaves.html"
 PAGE_2 = FIXTURES / "when-she-leaves-comment-page-2.html"

@@ -11,7 +11,7 @@ from kb.errors import ImportFormatError, UsageError
 from kb.importers.pdf import read_archive
 from kb.importers.run import import_files
 
-from .test_import_helpers import FIXTURES, corpus_text, make_site, run_import, snapshot
+from .test_import_shared import FIXTURES, corpus_text, make_site, run_import, snapshot
 
 ARCHIVE = FIXTURES / "archive.pdf"
 

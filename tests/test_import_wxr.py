@@ -10,7 +10,7 @@ from kb.corpus import check_corpus, load_corpus
 from kb.errors import ImportFormatError
 from kb.importers.run import import_files
 
-from .test_import_helpers import FIXTURES, SHARED, corpus_text, run_import, snapshot
+from .test_import_shared import FIXTURES, SHARED, corpus_text, run_import, snapshot
 
 EXPORT = FIXTURES / "export.xml"
 

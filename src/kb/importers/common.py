@@ -1,4 +1,4 @@
-"""What every importer yields: source articles, source comments, skips, and text helpers.
+"""What every importer yields (articles, comments, skips) and the text functions they share.
 
 An importer reads one kind of file and returns a :class:`Batch`; it never touches the
 corpus. :mod:`kb.importers.merge` then matches the batch against the corpus, so that
