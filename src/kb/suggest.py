@@ -33,7 +33,7 @@ class Example:
 
     id: str
     text: str
-    tags: frozenset[str]
+    tags: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
 
 
@@ -113,7 +113,8 @@ def cross_validate(examples: Sequence[Example], k: int = 5, threshold: float = 0
         train = [e for i, e in enumerate(examples) if i not in held]
         test = [examples[i] for i in fold]
         model = Suggester().fit(train)
-        frequent = [t for t, _ in Counter(t for e in train for t in e.tags).most_common(TOP)]
+        counts = Counter(t for e in train for t in e.tags)
+        frequent = sorted(counts, key=lambda t: (-counts[t], t))[:TOP]
         for e, scores in zip(test, model.scores([e.text for e in test]), strict=True):
             ranked = [t for t, _ in sorted(scores.items(), key=lambda p: (-p[1], p[0]))]
             hits1 += bool(ranked[:1] and ranked[0] in e.tags)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
+
+PAGES = Path(__file__).resolve().parent / "pages"
 
 _PAGES: dict[str, st.Page] = {}
 
 
 def make_pages() -> dict[str, st.Page]:
     """Create the page objects for this run (one per view)."""
-    from kb.ui import article_page, author_tags_page, browse_page, search_page, story_page
-
     _PAGES.clear()
     _PAGES.update({
-        "search": st.Page(search_page.render, title="Search", url_path="search",
-                          default=True),
-        "browse": st.Page(browse_page.render, title="Browse by tag", url_path="browse"),
-        "article": st.Page(article_page.render, title="Articles", url_path="article"),
-        "story": st.Page(story_page.render, title="Story", url_path="story"),
-        "author-tags": st.Page(author_tags_page.render, title="Author: tags",
+        "search": st.Page(PAGES / "search.py", title="Search", url_path="search", default=True),
+        "browse": st.Page(PAGES / "browse.py", title="Browse by tag", url_path="browse"),
+        "article": st.Page(PAGES / "article.py", title="Articles", url_path="article"),
+        "story": st.Page(PAGES / "story.py", title="Story", url_path="story"),
+        "author-tags": st.Page(PAGES / "author_tags.py", title="Author: tags",
                                url_path="author-tags"),
     })
     return _PAGES

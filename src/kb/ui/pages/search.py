@@ -1,0 +1,5 @@
+"""Page script: search (see kb.ui.search_page)."""
+
+from kb.ui.search_page import render
+
+render()

@@ -1,0 +1,192 @@
+"""The app's pages in Streamlit's AppTest: widgets by key, query parameters in and out."""
+
+import pytest
+import yaml
+
+from kb.auth import hash_password
+
+from .conftest import FIXTURE_CORPUS, REPO
+
+pytestmark = pytest.mark.e2e
+APP = str(REPO / "app.py")
+PAGES = "src/kb/ui/pages/"
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path, corpus_copy):
+    """A fresh AppTest on a private copy of the fixture corpus."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KB_CORPUS", str(corpus_copy))
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    def make(**params):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets["author_password_hash"] = hash_password("open sesame", iterations=1000)
+        for k, v in params.items():
+            at.query_params[k] = v
+        return at
+
+    yield make
+    st.cache_resource.clear()
+
+
+def texts(at):
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_first_start_builds_the_index_and_shows_examples(app):
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "Test Site"
+    assert at.text_input(key="q").value == ""
+    assert any(b.key == "example0" for b in at.button)
+
+
+def test_shared_search_link_opens_results(app):
+    at = app(q="my wife moved out and needs space").run()
+    assert not at.exception
+    assert at.text_input(key="q").value == "my wife moved out and needs space"
+    heads = [s.value for s in at.subheader]
+    assert heads[0].startswith("Advice") and heads[1].startswith("Readers in your situation")
+    assert "What space means" in texts(at)
+    assert "a few weeks is a good first stretch" in texts(at)  # the author's reply under the story
+
+
+def test_typed_search_updates_the_address(app):
+    at = app().run()
+    at.text_input(key="q").input("cheated coworker").run()
+    assert not at.exception
+    assert at.query_params["q"] == "cheated coworker"
+    assert "coworker" in texts(at)
+
+
+def test_example_button_runs_its_search(app):
+    at = app().run()
+    at.button(key="example0").click().run()
+    assert at.query_params["q"].startswith("My wife moved out")
+    assert any(s.value.startswith("Readers in your situation") for s in at.subheader)
+
+
+def test_filters_restrict_results_and_go_into_the_link(app):
+    at = app(q="husband").run()
+    at.multiselect(key="f_tags").select("affair").run()
+    assert not at.exception
+    assert at.query_params["ftag"] == "affair"
+    body = texts(at)
+    assert "coworker" in body and "moved out in the spring" not in body
+    at.toggle(key="f_answered").set_value(True).run()
+    assert at.query_params["answered"] == "1"
+
+
+def test_did_you_mean_and_empty_state(app):
+    at = app(q="coworkr").run()
+    assert not at.exception
+    assert any("Did you mean" in i.value for i in at.info)
+    at = app(q="zzzz qqqq").run()
+    assert at.warning and "Nothing matched" in at.warning[0].value
+
+
+def test_more_like_this_view(app):
+    at = app(like="c-000010").run()
+    assert not at.exception
+    assert at.subheader[0].value == "Stories like this one"
+    assert "moved out in the spring" in texts(at)
+
+
+def test_root_link_with_comment_opens_story_page(app):
+    at = app(comment="c-000003").run()
+    assert not at.exception
+    assert at.title[0].value == "A reader's story"
+
+
+def test_story_page_unknown_comment_is_one_error(app):
+    at = app().run()
+    at.switch_page(PAGES + "story.py")
+    at.query_params["comment"] = "c-404"
+    at.run()
+    assert not at.exception
+    assert "no comment" in at.error[0].value
+
+
+def test_browse_overview_and_tag_page(app):
+    at = app().run()
+    at.switch_page(PAGES + "browse.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Browse by tag"
+    at.query_params["tag"] = "breakup"
+    at.run()
+    assert at.multiselect(key="b_tags").value == ["breakup"]
+    assert any("Breakup: 2 comments" in s.value for s in at.subheader)
+    at.selectbox(key="b_sort").select("oldest").run()
+    assert at.query_params["sort"] == "oldest"
+    at.multiselect(key="b_tags").select("no-contact").run()
+    assert any(": 1 comments" in s.value for s in at.subheader)
+    assert at.query_params["tag"] == "breakup,no-contact"
+
+
+def test_article_page_with_sections_and_threads(app):
+    at = app().run()
+    at.switch_page(PAGES + "article.py")
+    at.query_params["article"] = "leaving"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "When a partner leaves"
+    assert [h.value for h in at.header] == ["Stop chasing", "When to reach out"]
+    assert any("Readers' conversations (3 threads" in s.value for s in at.subheader)
+
+
+def test_article_page_unknown_slug(app):
+    at = app().run()
+    at.switch_page(PAGES + "article.py")
+    at.query_params["article"] = "../../etc/passwd"
+    at.run()
+    assert not at.exception and "no article" in at.error[0].value
+
+
+def test_author_page_is_locked(app):
+    at = app().run()
+    at.switch_page(PAGES + "author_tags.py").run()
+    assert not at.exception
+    assert not at.tabs  # nothing private before signing in
+    at.text_input(key="author_password").input("guess")
+    at.button[0].click().run()
+    assert "Wrong password" in at.error[0].value and not at.tabs
+
+
+def test_author_page_without_configured_password_shows_nothing(app):
+    at = app()
+    at.secrets["author_password_hash"] = ""
+    at.secrets["unrelated"] = "x"
+    at.run()
+    at.switch_page(PAGES + "author_tags.py").run()
+    assert "no password is configured" in at.info[0].value and not at.tabs
+
+
+def test_author_edits_a_comments_tags_round_trip(app, corpus_copy):
+    path = corpus_copy / "comments" / "leaving.yaml"
+    before = path.read_text()
+    at = app().run()
+    at.switch_page(PAGES + "author_tags.py").run()
+    at.text_input(key="author_password").input("open sesame")
+    at.button[0].click().run()
+    assert not at.exception and [t.label for t in at.tabs] == ["Suggestions", "One comment", "New tag"]
+    at.text_input(key="edit_id").input("c-000004").run()
+    at.multiselect(key="hand_c-000004").select("space")
+    at.multiselect(key="removed_c-000004").select("breakup")
+    save = next(b for b in at.button if b.label == "Save")
+    save.click().run()
+    assert not at.exception
+    assert any("Saved" in s.value for s in at.success)
+    after = path.read_text()
+    data = yaml.safe_load(after)
+    entry = next(c for c in data["comments"] if c["id"] == "c-000004")
+    assert entry["tags"] == ["space"] and entry["removed_tags"] == ["breakup"]
+    # every other line is as it was
+    removed_lines = [l for l in before.splitlines() if l not in after.splitlines()]
+    added_lines = [l for l in after.splitlines() if l not in before.splitlines()]
+    assert removed_lines == []
+    assert added_lines == ["    tags: [space]", "    removed_tags: [breakup]"]
