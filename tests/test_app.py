@@ -5,7 +5,7 @@ import yaml
 
 from kb.auth import hash_password
 
-from .conftest import FIXTURE_CORPUS, REPO
+from .conftest import REPO
 
 pytestmark = pytest.mark.e2e
 APP = str(REPO / "app.py")
@@ -186,7 +186,7 @@ def test_author_edits_a_comments_tags_round_trip(app, corpus_copy):
     entry = next(c for c in data["comments"] if c["id"] == "c-000004")
     assert entry["tags"] == ["space"] and entry["removed_tags"] == ["breakup"]
     # every other line is as it was
-    removed_lines = [l for l in before.splitlines() if l not in after.splitlines()]
-    added_lines = [l for l in after.splitlines() if l not in before.splitlines()]
+    removed_lines = [line for line in before.splitlines() if line not in after.splitlines()]
+    added_lines = [line for line in after.splitlines() if line not in before.splitlines()]
     assert removed_lines == []
     assert added_lines == ["    tags: [space]", "    removed_tags: [breakup]"]

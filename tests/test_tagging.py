@@ -5,6 +5,7 @@ import subprocess
 import pytest
 import yaml
 
+from kb import tagstats
 from kb.corpus import load_corpus
 from kb.edit import EditError, add_tag, apply_decisions, set_comment_tags
 from kb.errors import UsageError
@@ -13,7 +14,6 @@ from kb.model import Comment, Tag
 from kb.search import KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate
 from kb.tagging import RuleTagger
-from kb import tagstats
 
 from .conftest import FIXTURE_CORPUS, kb_command
 
@@ -115,8 +115,8 @@ def test_embedded_corpus_suggestions_beat_the_baseline(tmp_path):
 
 
 def _diff(a: str, b: str) -> list[str]:
-    return [l for l in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
-            if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    return [d for d in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+            if d[:1] in "+-" and not d.startswith(("+++", "---"))]
 
 
 def test_edit_changes_only_the_tag_lines(corpus_copy):

@@ -179,7 +179,7 @@ def cmd_tags(args) -> int:
                 return
             b = r["baseline"]
             print(f"{r['comments']} hand-tagged comments, {r['folds']}-fold cross-validation")
-            print(f"               accuracy@1  accuracy@3")
+            print("               accuracy@1  accuracy@3")
             print(f"suggestions    {r['accuracy@1']:10.3f}  {r['accuracy@3']:10.3f}")
             print(f"baseline       {b['accuracy@1']:10.3f}  {b['accuracy@3']:10.3f}  ({b['method']})")
             print(f"\nper tag (suggested when score >= {r['threshold']}):")
@@ -338,6 +338,10 @@ def make_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("judgments", help="a judgments YAML file")
     p.set_defaults(func=cmd_eval)
+
+    from kb.importers.command import register as register_import
+
+    register_import(sub, _common)
 
     p = sub.add_parser("serve", help="start the web app")
     _common(p, json_flag=False)
