@@ -7,6 +7,11 @@ score higher through BM25F's sum over terms and a coordination factor applied
 to the top candidates. Results come as two lists: ``advice`` (article sections
 and the author's replies) and ``stories`` (reader comments, each with the ids
 of the author's replies in its thread).
+
+Speed: the scores are summed in arrays (:mod:`kb.scoring`), filters are
+boolean masks, and only the hits shown are read back and given snippets. Each
+thread keeps its own searcher between requests (a Whoosh searcher must not be
+shared between threads); the arrays of a generation are shared by all threads.
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as Q
 from whoosh.scoring import BM25F
 
-from kb.analysis import STOP_WORDS, synonyms, terms, tokens
+from kb.analysis import STOP_WORDS, synonyms, terms
 from kb.errors import NotFoundError, UsageError
 from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
+from kb.scoring import IndexArrays, top
 from kb.snippets import snippet
 
 MAX_QUERY_CHARS = 2000
@@ -36,6 +43,7 @@ COORD = 0.5  # weight of the share of query terms a document matches
 CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
 BM25_B, BM25_K1 = 0.5, 1.2
 SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
+WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,20 @@ def _split(value: str) -> list[str]:
     return [t for t in (value or "").split(",") if t]
 
 
+def _member(n: int, docs: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[docs] = True
+    return out
+
+
+def _holds(postings: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Tell, for each of ``docs``, whether it is in the sorted array ``postings``."""
+    if not len(postings):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
+    return postings[at] == docs
+
+
 def make_hit(fields: dict, score: float, qterms: set[str], suggested: list[str] = ()) -> Hit:
     """Return a :class:`Hit` from a document's stored fields."""
     kind = fields["kind"]
@@ -171,6 +193,8 @@ class KnowledgeBase:
         self._ix = None
         self._manifest: dict = {}
         self._cache: dict = {}
+        self._arrays: IndexArrays | None = None
+        self._local = threading.local()
 
     # -- opening -------------------------------------------------------------------------
     def _index(self):
@@ -180,7 +204,27 @@ class KnowledgeBase:
                 self._ix = open_index(self.index_dir)
                 self._gen = gen
                 self._manifest = read_manifest(gen) if gen else {}
+                self._arrays = None
             return self._ix, self._manifest
+
+    def _reading(self):
+        """Return this thread's searcher on the live index and the generation's arrays."""
+        ix, _ = self._index()
+        local = self._local
+        s = getattr(local, "searcher", None)
+        if s is None or local.ix is not ix:
+            if s is not None:
+                s.close()
+            s = local.searcher = ix.searcher(weighting=WEIGHTING)
+            local.ix = ix
+        with self._lock:
+            arrays = self._arrays if self._ix is ix else None
+        if arrays is None:
+            arrays = IndexArrays(s, WEIGHTING)
+            with self._lock:
+                if self._ix is ix:
+                    self._arrays = arrays
+        return s, arrays
 
     @property
     def manifest(self) -> dict:
@@ -230,39 +274,73 @@ class KnowledgeBase:
             parts.append(Q.Term("answered", True))
         return Q.And(parts) if len(parts) > 1 else parts[0]
 
-    def _query(self, searcher, weighted: list[tuple[str, float]]):
-        reader = searcher.reader()
+    def _mask(self, s, arrays: IndexArrays, filters: Filters, kinds: Iterable[str]) -> np.ndarray:
+        """Return the documents a search may return, as a boolean array (see ``_filter``)."""
+        allowed = np.zeros(arrays.doc_count, dtype=bool)
+        for k in kinds:
+            allowed[arrays.docs(s, "kind", k)] = True
+        for tag in filters.tags:
+            tagged = np.zeros(arrays.doc_count, dtype=bool)
+            tagged[arrays.docs(s, "tags", tag)] = True
+            tagged[arrays.docs(s, "rule_tags", tag)] = True
+            allowed &= tagged
+        if filters.article:
+            allowed &= _member(arrays.doc_count, arrays.docs(s, "article", filters.article))
+        if filters.date_from or filters.date_to:
+            field, dates = s.schema["date"], arrays.column(s, "date")
+            if filters.date_from:
+                lo = dt.datetime.combine(filters.date_from, dt.time.min)
+                allowed &= dates >= field.to_column_value(lo)
+            if filters.date_to:
+                hi = dt.datetime.combine(filters.date_to, dt.time.max)
+                allowed &= dates <= field.to_column_value(hi)
+        if filters.answered:
+            allowed &= _member(arrays.doc_count, arrays.docs(s, "answered", True))
+        return allowed & arrays.live
+
+    def _clauses(self, s, weighted: list[tuple[str, float]]) -> list[tuple[str, str, float]]:
+        """Return the (field, stem, boost) clauses of a reader's weighted stems."""
+        reader = s.reader()
         clauses = []
         for t, w in weighted:
-            clauses.append(Q.Term("body", t, boost=w))
+            clauses.append(("body", t, w))
             if CONTEXT and reader.doc_frequency("context", t):
-                clauses.append(Q.Term("context", t, boost=w * CONTEXT))
+                clauses.append(("context", t, w * CONTEXT))
             if reader.doc_frequency("heading", t):
-                clauses.append(Q.Term("heading", t, boost=w))
-        if not clauses:
-            return None
-        q = Q.Or(clauses)
-        q.matcher_type = Q.Or.ARRAY_MATCHER if len(clauses) > 6 else Q.Or.DEFAULT_MATCHER
-        return q
+                clauses.append(("heading", t, w))
+        return clauses
 
     def _hit(self, fields: dict, score: float, qterms: set[str]) -> Hit:
         return make_hit(fields, score, qterms)
 
-    def _ranked(self, searcher, q, filt, qterms: set[str], limit: int, offset: int, mask=None):
+    def _ranked(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str], limit: int,
+                offset: int):
         """Return (hits, total): BM25F candidates re-ranked by how many query terms they hold."""
         want = offset + limit
         pool = max(want * 3, 30)
-        results = searcher.search(q, filter=filt, mask=mask, limit=pool)
-        total = results.estimated_length() if results.has_exact_length() is False else len(results)
-        scored = []
+        scores = np.zeros(arrays.doc_count)
+        matched = np.zeros(arrays.doc_count, dtype=bool)
+        for fieldname, text, boost in clauses:
+            docs, contribution = arrays.contributions(s, fieldname, text)
+            if len(docs):
+                scores[docs] += contribution * boost
+                matched[docs] = True
+        matched &= allowed
+        total = int(np.count_nonzero(matched))
+        candidates = top(scores, matched, pool)
+        if not candidates:
+            return [], total
+        # the coordination bonus: the share of the reader's stems in the body or heading
+        cand = np.array(candidates, dtype=np.int64)
+        present = np.zeros(len(cand), dtype=np.int64)
+        for t in qterms:
+            has = _holds(arrays.docs(s, "body", t), cand) | _holds(arrays.docs(s, "heading", t), cand)
+            present += has
         n_terms = max(1, len(qterms))
-        for hit in results:
-            fields = hit.fields()
-            present = {s for s, _, _ in tokens(fields["body"] + " " + fields.get("heading", ""))}
-            share = len(present & qterms) / n_terms
-            scored.append((hit.score * (1.0 + COORD * share), fields))
+        scored = [(float(scores[d]) * (1.0 + COORD * (int(k) / n_terms)), d)
+                  for d, k in zip(candidates, present, strict=True)]
         scored.sort(key=lambda p: -p[0])
-        hits = [self._hit(f, s, qterms) for s, f in scored[offset:want]]
+        hits = [self._hit(s.stored_fields(d), sc, qterms) for sc, d in scored[offset:want]]
         return hits, total
 
     # -- public calls --------------------------------------------------------------------
@@ -278,35 +356,35 @@ class KnowledgeBase:
         if not clean:
             result.message = "Describe your situation in a few words to search."
             return result
-        ix, _ = self._index()
-        with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as s:
-            weighted = query_terms(clean)
-            result.terms = [t for t, _ in weighted]
-            suggestion = self._did_you_mean(s, clean)
-            result.did_you_mean = suggestion
-            self._run(s, weighted, filters, limit, offset, result)
-            if not result.advice and not result.stories:
-                self._relax(s, clean, suggestion, filters, limit, offset, result)
+        s, arrays = self._reading()
+        weighted = query_terms(clean)
+        result.terms = [t for t, _ in weighted]
+        suggestion = self._did_you_mean(s, clean)
+        result.did_you_mean = suggestion
+        self._run(s, arrays, weighted, filters, limit, offset, result)
+        if not result.advice and not result.stories:
+            self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
         return result
 
-    def _run(self, s, weighted, filters, limit, offset, result) -> None:
-        q = self._query(s, weighted)
-        if q is None:
+    def _run(self, s, arrays, weighted, filters, limit, offset, result) -> None:
+        clauses = self._clauses(s, weighted)
+        if not clauses:
             return
         qterms = {t for t, _ in weighted}
         result.advice, result.total_advice = self._ranked(
-            s, q, self._filter(filters, ADVICE_KINDS), qterms, limit, offset)
+            s, arrays, clauses, self._mask(s, arrays, filters, ADVICE_KINDS), qterms, limit, offset)
         result.stories, result.total_stories = self._ranked(
-            s, q, self._filter(filters, (KIND_STORY,)), qterms, limit, offset)
+            s, arrays, clauses, self._mask(s, arrays, filters, (KIND_STORY,)), qterms, limit,
+            offset)
 
-    def _relax(self, s, clean, suggestion, filters, limit, offset, result) -> None:
+    def _relax(self, s, arrays, clean, suggestion, filters, limit, offset, result) -> None:
         if suggestion:
-            self._run(s, query_terms(suggestion), filters, limit, offset, result)
+            self._run(s, arrays, query_terms(suggestion), filters, limit, offset, result)
             if result.advice or result.stories:
                 result.relaxed = f"showing results for “{suggestion}”"
                 return
         if filters != Filters():
-            self._run(s, query_terms(clean), Filters(), limit, offset, result)
+            self._run(s, arrays, query_terms(clean), Filters(), limit, offset, result)
             if result.advice or result.stories:
                 result.relaxed = "nothing matched with your filters; showing results without them"
                 return
@@ -350,23 +428,23 @@ class KnowledgeBase:
     def similar(self, comment_id: str, *, limit: int = 10) -> list[Hit]:
         """Return the reader stories most like a given comment, from other threads."""
         limit = max(1, min(int(limit), MAX_LIMIT))
-        ix, _ = self._index()
-        with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as s:
-            docnum = s.document_number(id=comment_id)
-            if docnum is None:
-                raise NotFoundError(f"no comment or section with id {comment_id!r}")
-            fields = s.stored_fields(docnum)
-            keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
-            if not keys:
-                return []
-            q = Q.Or([Q.Term("body", t, boost=max(w, 0.05)) for t, w in keys])
-            q.matcher_type = Q.Or.ARRAY_MATCHER
-            mask = Q.Term("thread", fields["thread"]) if fields.get("thread") else Q.Term("id", comment_id)
-            if fields["kind"] == KIND_SECTION:
-                mask = Q.Term("id", comment_id)
-            hits, _ = self._ranked(
-                s, q, Q.Term("kind", KIND_STORY), {t for t, _ in keys}, limit, 0, mask=mask)
-            return hits
+        s, arrays = self._reading()
+        docnum = s.document_number(id=comment_id)
+        if docnum is None:
+            raise NotFoundError(f"no comment or section with id {comment_id!r}")
+        fields = s.stored_fields(docnum)
+        keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
+        if not keys:
+            return []
+        clauses = [("body", t, max(w, 0.05)) for t, w in keys]
+        if fields.get("thread") and fields["kind"] != KIND_SECTION:
+            same = arrays.docs(s, "thread", fields["thread"])
+        else:
+            same = arrays.docs(s, "id", comment_id)
+        allowed = self._mask(s, arrays, Filters(), (KIND_STORY,))
+        allowed[same] = False
+        hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0)
+        return hits
 
     def get(self, doc_id: str) -> dict:
         """Return the stored fields of one section or comment."""

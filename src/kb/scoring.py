@@ -1,0 +1,194 @@
+"""Ranking with arrays: BM25F over the index's posting lists, computed with numpy.
+
+Whoosh scores a query by walking every posting of every query term in Python and
+asking a scorer object about each (document, term) pair. A reader's description
+of twenty words touches tens of thousands of postings, so that walk is where a
+situation search spends its time. Here the postings of a term are read block by
+block straight into arrays, turned into BM25F contributions with the same
+formula and statistics Whoosh uses (idf, average field length, the lossy field
+lengths the index stores), and added into one array of scores per query. The
+scores are Whoosh's, so the ranking is too; only the walk is gone.
+
+An :class:`IndexArrays` belongs to one index generation and is shared by every
+thread: it holds the live-document mask, field lengths, columns and a bounded
+cache of term contributions (readers' words repeat from query to query). The
+searcher that reads the files is passed in on each call, because a Whoosh
+searcher must not be shared between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+_LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+CACHE_POSTINGS = 4_000_000  # bound on the postings kept in the contribution cache
+
+
+def _leaf_postings(leaf, fieldname: str, tbytes: bytes, fieldobj) -> tuple[np.ndarray, list]:
+    """Return the (docnums, weights) of one term in one segment, deleted documents included."""
+    terms = leaf._terms  # the codec's terms reader: the raw posting lists
+    if (fieldname, tbytes) not in terms:
+        return np.zeros(0, dtype=np.int64), []
+    m = terms.matcher(fieldname, tbytes, fieldobj.format)
+    if not isinstance(m, W3LeafMatcher):  # inlined or another codec: walk it
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return np.array(ids, dtype=np.int64), weights
+    deltas: list[int] = []
+    weights: list[float] = []
+    last = 0
+    while m.is_active():
+        m._read_data()
+        ids, ws, _ = m._data
+        n = m._blocklength
+        # each block's ids are deltas from 0; chain them so one cumsum decodes all blocks
+        deltas.append(ids[0] - last)
+        deltas.extend(ids[1:])
+        last = m._maxid
+        if ws is None:
+            weights.extend([1.0] * n)
+        elif isinstance(ws, float):
+            weights.extend([ws] * n)
+        else:
+            weights.extend(ws)
+        m._next_block()
+    return np.cumsum(np.array(deltas, dtype=np.int64)), weights
+
+
+class IndexArrays:
+    """Per-generation arrays and caches for ranking; safe to share between threads."""
+
+    def __init__(self, searcher, weighting: BM25F):
+        reader = searcher.reader()
+        self.doc_count = reader.doc_count_all()
+        self.weighting = weighting
+        self._leaves = [(offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()]
+        live = np.ones(self.doc_count, dtype=bool)
+        for leaf, offset in reader.leaf_readers():
+            if leaf.has_deletions():
+                dead = np.fromiter(leaf.deleted_docs(), dtype=np.int64)
+                live[dead + offset] = False
+        self.live = live
+        self._lock = threading.Lock()
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached = 0
+
+    # -- per-document arrays -------------------------------------------------------------
+    def lengths(self, searcher, fieldname: str) -> np.ndarray:
+        """Return the stored (lossy) length of a field for every document, as floats."""
+        with self._lock:
+            if fieldname in self._lengths:
+                return self._lengths[fieldname]
+        out = np.ones(self.doc_count, dtype=np.float64)
+        for leaf, offset in searcher.reader().leaf_readers():
+            col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if col is None:
+                continue
+            raw = np.frombuffer(col._dbfile.get(col._basepos, col._count), dtype=np.uint8)
+            out[offset : offset + len(raw)] = _LENGTH_TABLE[raw]
+        with self._lock:
+            self._lengths[fieldname] = out
+        return out
+
+    def column(self, searcher, fieldname: str) -> np.ndarray:
+        """Return a numeric column (as stored: sortable integers) for every document."""
+        with self._lock:
+            if fieldname in self._columns:
+                return self._columns[fieldname]
+        out = np.zeros(self.doc_count, dtype=np.float64)
+        for leaf, offset in searcher.reader().leaf_readers():
+            if not leaf.has_column(fieldname):
+                continue
+            col = leaf.column_reader(fieldname, translate=False)
+            out[offset : offset + leaf.doc_count_all()] = np.fromiter(
+                (col[i] for i in range(leaf.doc_count_all())), dtype=np.float64,
+                count=leaf.doc_count_all())
+        with self._lock:
+            self._columns[fieldname] = out
+        return out
+
+    # -- postings ------------------------------------------------------------------------
+    def docs(self, searcher, fieldname: str, text) -> np.ndarray:
+        """Return the live documents holding a term, as sorted docnums."""
+        return self._term(searcher, fieldname, text)[0]
+
+    def contributions(self, searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (docnums, BM25F score of the term in each) for one term of one field."""
+        return self._term(searcher, fieldname, text)
+
+    def _term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        key = (fieldname, text)
+        with self._lock:
+            hit = self._terms.get(key)
+            if hit is not None:
+                self._terms.move_to_end(key)
+                return hit
+        hit = self._read_term(searcher, fieldname, text)
+        with self._lock:
+            if key not in self._terms:
+                self._terms[key] = hit
+                self._cached += len(hit[0])
+                while self._cached > CACHE_POSTINGS and len(self._terms) > 1:
+                    _, old = self._terms.popitem(last=False)
+                    self._cached -= len(old[0])
+        return hit
+
+    def _read_term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        schema = searcher.schema
+        if fieldname not in schema:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        fieldobj = schema[fieldname]
+        try:
+            tbytes = fieldobj.to_bytes(text)
+        except ValueError:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        id_parts, w_parts = [], []
+        for leaf, offset in searcher.reader().leaf_readers():
+            ids, weights = _leaf_postings(leaf, fieldname, tbytes, fieldobj)
+            if len(ids):
+                id_parts.append(ids + offset)
+                w_parts.append(np.array(weights, dtype=np.float64))
+        if not id_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        docs = np.concatenate(id_parts)
+        weights = np.concatenate(w_parts)
+        keep = self.live[docs]
+        if not keep.all():
+            docs, weights = docs[keep], weights[keep]
+        if not fieldobj.scorable:
+            return docs, weights
+        w = self.weighting
+        b = w._field_B.get(fieldname, w.B)
+        k1 = w.K1
+        idf = searcher.idf(fieldname, text)
+        avgfl = searcher.avg_field_length(fieldname) or 1
+        fl = self.lengths(searcher, fieldname)[docs]
+        # the same expression, in the same order, as whoosh.scoring.bm25
+        score = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
+        return docs, score
+
+
+def top(scores: np.ndarray, allowed: np.ndarray, n: int) -> list[int]:
+    """Return the docnums of the ``n`` best allowed scores: highest first, ties by docnum."""
+    cand = np.flatnonzero(allowed)
+    if not len(cand):
+        return []
+    vals = scores[cand]
+    if len(cand) > n:
+        # everything scoring at least the n-th best value, so ties at the edge are kept
+        kth = np.partition(vals, len(vals) - n)[len(vals) - n]
+        keep = vals >= kth
+        cand, vals = cand[keep], vals[keep]
+    order = np.lexsort((cand, -vals))
+    return [int(d) for d in cand[order[:n]]]
