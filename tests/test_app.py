@@ -190,3 +190,38 @@ def test_author_edits_a_comments_tags_round_trip(app, corpus_copy):
     added_lines = [line for line in after.splitlines() if line not in before.splitlines()]
     assert removed_lines == []
     assert added_lines == ["    tags: [space]", "    removed_tags: [breakup]"]
+
+
+def _sign_in(at, page):
+    at.switch_page(PAGES + page).run()
+    at.text_input(key="author_password").input("open sesame")
+    at.button[0].click().run()
+    return at
+
+
+def test_author_questions_page_shows_groups_and_export(app):
+    at = _sign_in(app().run(), "author_faq.py")
+    assert not at.exception
+    assert at.title[0].value == "What readers ask"
+    at.number_input(key="faq_min").set_value(1).run()
+    assert not at.exception
+    assert [s.value for s in at.subheader][:2] == ["The top groups over time", "Read a group"]
+    assert at.get("download_button")
+
+
+def test_weak_searches_are_recorded_but_never_shown_to_readers(app, tmp_path):
+    from kb import searchlog
+
+    at = app(q="zebra quantum").run()
+    assert not at.exception
+    assert searchlog.read(tmp_path / "index") == {"zebra quantum": 1}
+    assert "zebra quantum" not in texts(app().run())
+
+
+def test_site_can_turn_off_the_search_log(app, corpus_copy, tmp_path):
+    from kb import searchlog
+
+    site = corpus_copy / "site.yaml"
+    site.write_text(site.read_text() + "record_weak_searches: false\n")
+    app(q="zebra quantum").run()
+    assert searchlog.read(tmp_path / "index") == {}

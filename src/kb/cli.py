@@ -230,6 +230,76 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_faq(args) -> int:
+    from kb import questions
+
+    kb = _kb(args)
+    if args.evaluate:
+        import yaml
+
+        path = Path(args.evaluate)
+        try:
+            judged = yaml.safe_load(path.read_text("utf-8"))["questions"]
+            judged = [{"comment": str(q["comment"]), "text": str(q["text"]),
+                       "group": str(q["group"])} for q in judged]
+        except FileNotFoundError:
+            raise KbError(f"{path}: no such file") from None
+        except (yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise KbError(f"{path}: expected `questions:` with comment, text and group for each"
+                          f" ({type(exc).__name__})") from None
+        report = questions.evaluate_grouping(kb, judged)
+
+        def text(r):
+            print(f"{r['judged']} judged questions in {r['judged_groups']} groups; "
+                  f"{r['matched']} found by extraction (recall {r['extraction_recall']:.3f})")
+            print(f"{r['groups']} groups made: adjusted Rand index {r['adjusted_rand_index']:.3f}, "
+                  f"purity {r['purity']:.3f}")
+
+        _out(report, args.json, text)
+        return 0
+    report = questions.review(
+        kb, since=_date(args.since, "--since"), min_count=args.min_count, sort=args.sort,
+        unanswered=args.unanswered, not_covered=args.not_covered)
+    if args.markdown:
+        sys.stdout.write(questions.markdown_draft(
+            report, kb, kb.manifest.get("site", {}).get("base_url", "")))
+        return 0
+
+    def text(r):
+        print(f"{r['questions']} reader questions in {len(r['groups'])} groups shown\n")
+        for g in r["groups"]:
+            cover = g["covered_by"] or "NOT COVERED"
+            print(f"{g['count']:4d} comments, {g['readers']} readers, {g['answered']} answered, "
+                  f"{g['first_seen']}..{g['last_seen']}  -> {cover}")
+            print(f"     {g['representative']}")
+            print(f"     terms: {', '.join(g['key_terms'])}")
+        if r["searches"]:
+            print("\nasked in search, not answered anywhere:")
+            for sgroup in r["searches"][:20]:
+                print(f"{sgroup['count']:4d}  {sgroup['representative']}")
+
+    _out(report, args.json, text)
+    return 0
+
+
+def cmd_password(args) -> int:
+    import getpass
+
+    from kb.auth import hash_password
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Author's password: ")
+        if first != getpass.getpass("Again: "):
+            raise UsageError("the two passwords differ")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    if len(first) < 8:
+        raise UsageError("use a password of at least 8 characters")
+    print(f'author_password_hash = "{hash_password(first)}"')
+    print("# put the line above in .streamlit/secrets.toml", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args) -> int:
     import os
     import subprocess
@@ -338,6 +408,27 @@ def make_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("judgments", help="a judgments YAML file")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("faq", help="frequent question groups, with counts and coverage")
+    _common(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--markdown", action="store_true", help="print a FAQ draft in Markdown")
+    mode.add_argument("--evaluate", metavar="FILE",
+                      help="compare the grouping with hand-labelled questions")
+    p.add_argument("--since", help="only questions from this date on (YYYY-MM-DD)")
+    p.add_argument("--min-count", type=_positive, default=1, help="groups asked at least N times")
+    p.add_argument("--sort", choices=("count", "growth", "unanswered"), default="count")
+    p.add_argument("--unanswered", action="store_true",
+                   help="only groups where fewer than half the askers got a reply")
+    p.add_argument("--not-covered", action="store_true",
+                   help="only groups no article section covers")
+    p.set_defaults(func=cmd_faq)
+
+    p = sub.add_parser("password", help="make the hash of the author's password for secrets")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--corpus", help=argparse.SUPPRESS)
+    p.add_argument("--index", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_password)
 
     from kb.importers.command import register as register_import
 

@@ -146,9 +146,14 @@ def _read_site(r: _Reader) -> Site:
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         r.problem(path, data[LINE_KEY], "`suggest_threshold` must be a number from 0 to 1")
         threshold = 0.6
+    record = data.get("record_weak_searches", True)
+    if not isinstance(record, bool):
+        r.problem(path, data[LINE_KEY], "`record_weak_searches` must be true or false")
+        record = True
     return Site(
         title=title.strip(),
         suggest_threshold=float(threshold),
+        record_weak_searches=record,
         author=author.strip(),
         author_aliases=tuple(a.strip() for a in aliases if a.strip()),
         base_url=str(data.get("base_url") or ""),

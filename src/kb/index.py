@@ -33,7 +33,7 @@ from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -305,7 +305,9 @@ def build_index(
                 "documents": report.documents, "corpus": str(corpus_dir.resolve()),
                 "site": {"title": corpus.site.title, "author": corpus.site.author,
                          "tagline": corpus.site.tagline,
-                         "suggest_threshold": corpus.site.suggest_threshold},
+                         "suggest_threshold": corpus.site.suggest_threshold,
+                         "record_weak_searches": corpus.site.record_weak_searches,
+                         "base_url": corpus.site.base_url},
                 "tags": [
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()

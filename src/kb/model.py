@@ -37,6 +37,7 @@ class Site:
     base_url: str = ""
     tagline: str = ""
     suggest_threshold: float = 0.6
+    record_weak_searches: bool = True
 
     def is_author(self, name: str) -> bool:
         """Tell whether a comment signed ``name`` is by the site's author."""

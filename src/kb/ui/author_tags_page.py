@@ -56,7 +56,7 @@ def _review(kb, docs, current, labels) -> None:
     if not rows:
         return
     edited = st.data_editor(
-        rows, key="review_table", hide_index=True, use_container_width=True,
+        rows, key="review_table", hide_index=True, width="stretch",
         column_order=["accept", "reject", "confidence", "tag", "comment", "text"],
         disabled=["comment", "tag", "confidence", "text"],
     )

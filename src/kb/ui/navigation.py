@@ -14,7 +14,7 @@ def run() -> None:
     nav = st.navigation(
         {
             "Read": [pages["search"], pages["browse"], pages["article"], pages["story"]],
-            "Author": [pages["author-tags"]],
+            "Author": [pages["author-faq"], pages["author-tags"]],
         },
         position="top",
     )

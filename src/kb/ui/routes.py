@@ -21,6 +21,8 @@ def make_pages() -> dict[str, st.Page]:
         "story": st.Page(PAGES / "story.py", title="Story", url_path="story"),
         "author-tags": st.Page(PAGES / "author_tags.py", title="Author: tags",
                                url_path="author-tags"),
+        "author-faq": st.Page(PAGES / "author_faq.py", title="Author: questions",
+                              url_path="author-faq"),
     })
     return _PAGES
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import streamlit as st
 
+from kb import searchlog
 from kb.errors import KbError
 from kb.search import Filters
 from kb.ui import components as c
@@ -106,7 +108,7 @@ def render() -> None:
         cols = st.columns(2)
         for i, example in enumerate(EXAMPLES):
             cols[i % 2].button(example, key=f"example{i}", on_click=_set_query, args=(example,),
-                               use_container_width=True)
+                               width="stretch")
     filters = _filters(kb, labels)
     if not text.strip():
         return
@@ -121,6 +123,7 @@ def render() -> None:
     except KbError as exc:
         st.error(str(exc))
         return
+    _record(kb, result, filters)
     if result.did_you_mean:
         st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
@@ -147,6 +150,18 @@ def render() -> None:
             c.story_card(kb, hit, labels, key=f"s{i}")
         if result.total_stories > st.session_state["n_stories"]:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
+
+
+def _record(kb, result, filters) -> None:
+    """Count a weak search once per session and text (see kb.searchlog), if the site allows."""
+    if filters != Filters() or not kb.manifest.get("site", {}).get("record_weak_searches", True):
+        return
+    seen = st.session_state.setdefault("_recorded", set())
+    if result.query in seen:
+        return
+    seen.add(result.query)
+    with contextlib.suppress(OSError):  # a read-only index folder must not break searching
+        searchlog.record(kb.index_dir, result)
 
 
 def _more(key: str) -> None:

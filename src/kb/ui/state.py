@@ -82,6 +82,11 @@ def knowledge_base() -> KnowledgeBase | None:
     return _knowledge_base(key)
 
 
+def knowledge_base_for(index_dir: str) -> KnowledgeBase:
+    """Return the cached knowledge base of an index folder (no freshness check)."""
+    return _knowledge_base(index_dir)
+
+
 def corpus_dir() -> Path:
     """Return the corpus folder."""
     return settings().corpus

@@ -1,0 +1,369 @@
+"""Frequent questions: what readers ask again and again, and what is not yet answered.
+
+Extraction: each reader comment is split into sentences; a sentence is a question
+when it ends with "?" or opens with an implicit ask ("should I", "I don't know
+what to do", "is it normal that"). Short filler ("right?", "why?") and thanks are
+skipped; the author's own comments are not read.
+
+Grouping (deterministic, linear in the number of questions): each question
+becomes a TF-IDF vector of its stems and stem pairs, where words readers use for
+the same move fold into one concept ("text", "call", "reach out" -> contact);
+latent semantic analysis (truncated SVD, fixed seed) reduces the vectors, and
+k-means (fixed seed, k about the square root of half the questions) groups them.
+Tags play no part. Each group is named by its member nearest the centre and its
+heaviest terms.
+
+Coverage: the group's key terms are searched over the article sections; the best
+section covers the group when its score reaches ``COVER_SCORE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from whoosh.lang.porter import stem
+
+from kb.search import KnowledgeBase
+
+COVER_SCORE = 12.0
+MIXED = 0.4  # below this mean similarity to its centre a group is a mix of unrelated asks
+MAX_CHARS = 220
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_ASKS = re.compile(
+    r"^(?:so |but |and |ok |well |i guess |honestly |seriously )*"
+    r"(should i|should we|do i|do we|how do i|how do we|how can i|how long|what do i|what should|"
+    r"what can i|is it normal|is it over|is there any hope|will (?:he|she|they)|can i|am i|"
+    r"i don'?t know what to do|idk what to do|any advice|i need advice|i'?m wondering|"
+    r"i wonder|wondering (?:if|whether))", re.I)
+_FILLER = re.compile(r"^(right|why|huh|really|what|seriously|how|ok|okay|see)\W*$", re.I)
+_THANKS = re.compile(r"\bthank", re.I)
+
+# Words readers use for the same question, folded into one concept before grouping.
+CONCEPTS = {
+    "contact": "text texts texting call calling message messages messaging contact contacting "
+               "reach write letter email phone ring",
+    "wait": "wait waiting long weeks months time",
+    "over": "over hope back return chance",
+    "trust": "trust trusting believe honest lies lying",
+    "say": "say tell talk conversation words",
+    "leave": "leave leaving stay staying divorce quit give",
+    "other": "someone another rebound affair seeing cheating",
+    "kids": "kids children son daughter child",
+    "counsel": "counselling counseling counsellor counselor therapist therapy",
+    "fight": "fight fighting argue arguing argument yelling shouting shut",
+    "needy": "needy clingy distant space closer pull pulls",
+    "normal": "normal",
+}
+_KEEP = {"how", "long", "should", "when", "why", "normal", "over", "wait", "back", "say",
+         "tell", "leave", "stay"}
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _concept_map() -> dict[str, str]:
+    return {stem(w): f"@{concept}" for concept, words in CONCEPTS.items() for w in words.split()}
+
+
+_CONCEPT = _concept_map()
+
+
+def question_terms(text: str) -> list[str]:
+    """Return the stems of a question with concepts folded and stop words dropped."""
+    from kb.analysis import STOP_WORDS
+
+    out = []
+    for raw in _WORD.findall(text.lower()):
+        word = raw.split("'")[0]
+        if len(word) < 2 or (word in STOP_WORDS and word not in _KEEP):
+            continue
+        stemmed = stem(word)
+        out.append(_CONCEPT.get(stemmed, stemmed))
+    return out
+
+
+@dataclass(frozen=True)
+class Question:
+    """One reader question, tied to its comment."""
+
+    comment: str
+    text: str
+    author: str
+    date: dt.datetime
+    article: str
+    answered: bool
+
+
+def extract(text: str) -> list[str]:
+    """Return the questions and implicit asks in a comment's text."""
+    if not text:
+        return []
+    found = []
+    for m in _SENTENCE.finditer(text):
+        s = " ".join(m.group(0).split()).strip(" -*>\"'")
+        if not s:
+            continue
+        implicit = _ASKS.match(s)
+        if not (s.endswith("?") or implicit) or _FILLER.match(s) or _THANKS.search(s):
+            continue
+        if not implicit and len(question_terms(s)) < 2:
+            continue  # "why would he?" alone says too little to group
+        found.append(s if len(s) <= MAX_CHARS else s[: MAX_CHARS - 1].rsplit(" ", 1)[0] + "…")
+    return found
+
+
+def collect(kb: KnowledgeBase, since: dt.date | None = None) -> list[Question]:
+    """Return every question in the index's reader comments (from ``since`` on)."""
+    out = []
+    for d in kb.all_comments():
+        if d.get("is_reply") or (since and d["date"].date() < since):
+            continue
+        for q in extract(d["body"]):
+            out.append(Question(d["id"], q, d["author"], d["date"], d["article"],
+                                bool(d.get("replies"))))
+    return out
+
+
+@dataclass
+class Group:
+    """Questions that ask the same thing, with what is known about them."""
+
+    id: int
+    representative: str
+    key_terms: list[str]
+    questions: list[Question] = field(default_factory=list)
+    covered_by: str | None = None
+    covered_title: str = ""
+    score: float = 0.0
+    cohesion: float = 1.0
+
+    @property
+    def comment_ids(self) -> list[str]:
+        """Every comment that asks this, in order of first appearance."""
+        return list(dict.fromkeys(q.comment for q in self.questions))
+
+    def stats(self) -> dict:
+        """Return counts, readers, dates, trend and answers as plain data."""
+        by_comment = {q.comment: q for q in self.questions}
+        dates = sorted(q.date for q in by_comment.values())
+        trend = Counter(str(q.date.year) for q in by_comment.values())
+        return {
+            "count": len(by_comment),
+            "readers": len({q.author.casefold() for q in by_comment.values()}),
+            "first_seen": dates[0].date().isoformat() if dates else None,
+            "last_seen": dates[-1].date().isoformat() if dates else None,
+            "answered": sum(1 for q in by_comment.values() if q.answered),
+            "trend": dict(sorted(trend.items())),
+        }
+
+    def as_dict(self, examples: int = 5) -> dict:
+        """Return the group as plain data (the contract's fields first)."""
+        s = self.stats()
+        return {
+            "id": self.id, "representative": self.representative, "count": s["count"],
+            "readers": s["readers"], "comment_ids": self.comment_ids,
+            "first_seen": s["first_seen"], "last_seen": s["last_seen"],
+            "answered": s["answered"], "covered_by": self.covered_by,
+            "covered_title": self.covered_title, "score": round(self.score, 3),
+            "key_terms": self.key_terms, "trend": s["trend"], "cohesion": self.cohesion,
+            "mixed": self.cohesion < MIXED,
+            "examples": [q.text for q in self.questions[:examples]],
+        }
+
+
+def _k(n: int) -> int:
+    return max(2, min(n - 1, round(math.sqrt(n / 2)), 300)) if n > 2 else 1
+
+
+def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) -> list[Group]:
+    """Group questions by meaning; return groups largest first."""
+    if not questions:
+        return []
+    if len(questions) < 3:
+        return [Group(i, q.text, question_terms(q.text)[:5], [q]) for i, q in enumerate(questions)]
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    vec = TfidfVectorizer(analyzer=lambda t: _grams(question_terms(t)), sublinear_tf=True,
+                          min_df=1)
+    x = vec.fit_transform([q.text for q in questions])
+    dims = max(2, min(100, x.shape[1] - 1, len(questions) - 1))
+    lsa = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
+    k = k or _k(len(questions))
+    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(lsa)
+    vocab = np.array(vec.get_feature_names_out())
+    groups = []
+    for label in range(k):
+        members = np.where(km.labels_ == label)[0]
+        if not len(members):
+            continue
+        centre = km.cluster_centers_[label]
+        nearest = members[np.argmax(lsa[members] @ centre)]
+        weights = np.asarray(x[members].sum(axis=0)).ravel()
+        top = [t for t in vocab[np.argsort(-weights)[:8]] if " " not in t][:5]
+        ordered = sorted(members, key=lambda i: -float(lsa[i] @ centre))
+        unit = centre / (np.linalg.norm(centre) or 1.0)
+        cohesion = float(np.mean(lsa[members] @ unit))
+        groups.append(Group(0, questions[nearest].text, [t.lstrip("@") for t in top],
+                            [questions[i] for i in ordered], cohesion=round(cohesion, 3)))
+    groups.sort(key=lambda g: (-len(g.comment_ids), g.representative))
+    for i, g in enumerate(groups, 1):
+        g.id = i
+    return groups
+
+
+def _grams(terms: list[str]) -> list[str]:
+    return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+
+
+def cover(kb: KnowledgeBase, groups: Iterable[Group]) -> None:
+    """Find, for each group, the article section that best answers it."""
+    for g in groups:
+        words = " ".join(t for t in g.key_terms if not t.startswith("@")) + " " + g.representative
+        result = kb.search(words, limit=5)
+        best = next((h for h in result.advice if h.kind == "section"), None)
+        if best is not None:
+            g.score = best.score
+            if best.score >= COVER_SCORE:
+                g.covered_by = best.id
+                g.covered_title = f"{best.article_title} — {best.title}"
+
+
+def growth(g: Group, today: dt.date | None = None) -> float:
+    """Return how much more the group was asked in the last two years than before, per year."""
+    latest = max(q.date for q in g.questions).date()
+    today = today or latest
+    recent = sum(1 for q in g.questions if (today - q.date.date()).days <= 730)
+    older = len(g.questions) - recent
+    span = max(1.0, (today - min(q.date for q in g.questions).date()).days / 365 - 2)
+    return recent / 2 - older / span
+
+
+def review(
+    kb: KnowledgeBase, *, since: dt.date | None = None, min_count: int = 1,
+    sort: str = "count", unanswered: bool = False, not_covered: bool = False,
+) -> dict:
+    """Return the frequent-question review: groups with counts, answers and coverage."""
+    questions = collect(kb, since)
+    groups = group(questions)
+    cover(kb, groups)
+    today = max((q.date.date() for q in questions), default=dt.date.today())
+    rows = []
+    for g in groups:
+        d = g.as_dict()
+        d["growth"] = round(growth(g, today), 3)
+        if d["count"] < min_count:
+            continue
+        if unanswered and d["answered"] * 2 >= d["count"]:
+            continue
+        if not_covered and d["covered_by"]:
+            continue
+        rows.append(d)
+    keys = {"count": lambda d: (d["mixed"], -d["count"], d["id"]),
+            "growth": lambda d: (d["mixed"], -d["growth"], -d["count"], d["id"]),
+            "unanswered": lambda d: (d["mixed"], -(d["count"] - d["answered"]), d["id"])}
+    rows.sort(key=keys.get(sort, keys["count"]))
+    return {"questions": len(questions), "groups": rows, "searches": search_groups(kb)}
+
+
+def search_groups(kb: KnowledgeBase) -> list[dict]:
+    """Group the searches that found little: asked in search, not answered anywhere."""
+    from kb.searchlog import read
+
+    logged = read(kb.index_dir)
+    if not logged:
+        return []
+    epoch = dt.datetime(1970, 1, 1)
+    items = [Question("", text, "", epoch, "", False) for text in sorted(logged)]
+    out = []
+    for g in group(items, k=_k(len(items)) if len(items) > 8 else len(items)):
+        texts = [q.text for q in g.questions]
+        out.append({"representative": g.representative, "count": sum(logged[t] for t in texts),
+                    "searches": texts[:10], "key_terms": g.key_terms})
+    out.sort(key=lambda d: (-d["count"], d["representative"]))
+    return out
+
+
+def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
+    """Return a FAQ draft: each group's question, reader wordings, covering article, replies."""
+    lines = ["# Frequently asked questions (draft)", ""]
+    for g in report["groups"]:
+        lines.append(f"## {g['representative']}")
+        lines.append("")
+        lines.append(f"*Asked in {g['count']} comments by {g['readers']} readers, "
+                     f"{g['first_seen']} to {g['last_seen']}; {g['answered']} answered.*")
+        lines.append("")
+        lines.append("Readers put it like this:")
+        lines.append("")
+        for ex in g["examples"][:4]:
+            lines.append(f"> {ex}")
+            lines.append("")
+        if g["covered_by"]:
+            slug, _, anchor = g["covered_by"].partition("#")
+            lines.append(f"Covered by: [{g['covered_title']}]({base_url}/article?article={slug}"
+                         f"&section={anchor})")
+        else:
+            lines.append("Not covered by any article yet.")
+        replies = _best_replies(kb, g["comment_ids"])
+        if replies:
+            lines.append("")
+            lines.append("The author's replies:")
+            for rid in replies:
+                lines.append(f"- [{rid}]({base_url}/story?comment={rid})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _best_replies(kb: KnowledgeBase, comment_ids: list[str], n: int = 3) -> list[str]:
+    docs = {d["id"]: d for d in kb.all_comments()}
+    out = []
+    for cid in comment_ids:
+        for rid in docs.get(cid, {}).get("replies") or []:
+            if rid not in out:
+                out.append(rid)
+                break
+        if len(out) >= n:
+            break
+    return out
+
+
+def evaluate_grouping(kb: KnowledgeBase, judged: list[dict]) -> dict:
+    """Compare the grouping with hand-labelled questions (adjusted Rand index, purity)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    questions = collect(kb)
+    groups = group(questions)
+    label_of: dict[tuple[str, str], int] = {}
+    by_comment: dict[str, list[tuple[str, int]]] = {}
+    for g in groups:
+        for q in g.questions:
+            label_of[(q.comment, q.text)] = g.id
+            by_comment.setdefault(q.comment, []).append((q.text, g.id))
+    truth, found = [], []
+    missed = 0
+    for item in judged:
+        candidates = by_comment.get(item["comment"], [])
+        if not candidates:
+            missed += 1
+            continue
+        wanted = set(question_terms(item["text"]))
+        text, gid = max(candidates, key=lambda c: len(wanted & set(question_terms(c[0]))))
+        truth.append(item["group"])
+        found.append(gid)
+    purity = 0
+    for gid in set(found):
+        labels = Counter(t for t, f in zip(truth, found, strict=True) if f == gid)
+        purity += labels.most_common(1)[0][1]
+    return {
+        "judged": len(judged), "matched": len(truth), "missed": missed,
+        "extraction_recall": round(len(truth) / len(judged), 3) if judged else 0.0,
+        "groups": len(groups), "judged_groups": len(set(truth)),
+        "adjusted_rand_index": round(float(adjusted_rand_score(truth, found)), 3) if truth else 0.0,
+        "purity": round(purity / len(truth), 3) if truth else 0.0,
+    }

@@ -1,0 +1,5 @@
+"""Page script: author_faq (see kb.ui.author_faq_page)."""
+
+from kb.ui.author_faq_page import render
+
+render()
