@@ -282,6 +282,24 @@ def cmd_faq(args) -> int:
     return 0
 
 
+def cmd_redact(args) -> int:
+    from kb.redact import redact_comment
+
+    report = redact_comment(args.settings.corpus, args.settings.index, args.comment_id)
+
+    def text(r):
+        if r["already_redacted"]:
+            print(f"{r['comment']} was already removed; the index was purged again")
+        else:
+            print(f"removed {r['comment']} from {r['file']}; its thread stays readable")
+        if r["index"]:
+            print(f"index rewritten without it ({r['index']['documents']} documents); "
+                  "earlier index generations deleted")
+
+    _out(report.as_dict(), args.json, text)
+    return 0
+
+
 def cmd_password(args) -> int:
     import getpass
 
@@ -423,6 +441,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--not-covered", action="store_true",
                    help="only groups no article section covers")
     p.set_defaults(func=cmd_faq)
+
+    p = sub.add_parser("redact", help="remove a reader's comment from corpus and index, for good")
+    _common(p)
+    p.add_argument("comment_id")
+    p.set_defaults(func=cmd_redact)
 
     p = sub.add_parser("password", help="make the hash of the author's password for secrets")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -344,6 +344,7 @@ def _read_comments(
         comments[cid] = Comment(
             id=cid, article=slug, author=author.strip(), date=date, body=body.strip(),
             parent=parent, tags=tuple(tags), removed_tags=tuple(removed),
+            redacted=item.get("redacted") is True,
             is_author=site.is_author(author), line=line,
         )
     for cid, parent, line in pending_parents:

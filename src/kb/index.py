@@ -33,7 +33,7 @@ from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -54,6 +54,7 @@ def make_schema() -> Schema:
         author=ID(stored=True),
         is_reply=BOOLEAN(stored=True),
         answered=BOOLEAN(stored=True),
+        redacted=BOOLEAN(stored=True),
         thread=ID(stored=True),
         parent=ID(stored=True),
         depth=NUMERIC(stored=True),
@@ -156,7 +157,7 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
         yield {
             "id": c.id, "kind": c.kind, "article": slug, "article_title": article.title,
             "section": "", "heading": "", "author": c.author, "is_reply": c.is_author,
-            "answered": bool(replies), "thread": root, "parent": c.parent or "",
+            "answered": bool(replies), "redacted": c.redacted, "thread": root, "parent": c.parent or "",
             "depth": depth, "position": position, "thread_size": len(thread), "date": c.date,
             "tags": ",".join(c.tags),
             "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
@@ -171,7 +172,7 @@ def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
         yield {
             "id": s.id, "kind": KIND_SECTION, "article": article.slug,
             "article_title": article.title, "section": s.anchor, "heading": s.heading,
-            "author": corpus.site.author, "is_reply": False, "answered": False,
+            "author": corpus.site.author, "is_reply": False, "answered": False, "redacted": False,
             "thread": "", "parent": "", "depth": 0, "position": s.position, "thread_size": 0,
             "date": date, "tags": ",".join(article.tags), "rule_tags": "", "removed_tags": [],
             "body": s.body, "context": f"{article.title}\n{article.summary}", "replies": [],
@@ -250,9 +251,13 @@ def _prune(index_dir: Path, keep: set[str]) -> None:
 
 def build_index(
     corpus_dir: Path, index_dir: Path, *, full: bool = False, progress: Progress | None = None,
-    lock_wait: float = 30.0,
+    lock_wait: float = 30.0, purge: bool = False,
 ) -> BuildReport:
-    """Build the index of a corpus, or bring it up to date; return what changed."""
+    """Build the index of a corpus, or bring it up to date; return what changed.
+
+    With ``purge``, the new generation is rewritten whole (so deleted documents leave no
+    trace in its files) and no earlier generation is kept.
+    """
     from kb.tagging import RuleTagger  # tagging depends on analysis only
 
     start = time.perf_counter()
@@ -295,7 +300,7 @@ def build_index(
             else:
                 _link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            _write_units(ix, corpus, todo, report, tagger, progress)
+            _write_units(ix, corpus, todo, report, tagger, progress, optimize=report.full or purge)
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
@@ -320,7 +325,7 @@ def build_index(
             shutil.rmtree(gen, ignore_errors=True)
             raise
         _swap(index_dir, gen)
-        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen else set()))
+        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen and not purge else set()))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -337,7 +342,8 @@ def _article_list(corpus: Corpus) -> list[dict]:
     ]
 
 
-def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress):
+def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress,
+                 optimize: bool = False):
     writer = ix.writer(limitmb=256)
     try:
         for slug in report.changed + report.removed:
@@ -347,7 +353,7 @@ def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagge
                 writer.add_document(**doc)
             if progress:
                 progress(n, len(todo), slug)
-        writer.commit(optimize=report.full)
+        writer.commit(optimize=optimize)
     except BaseException:
         writer.cancel()
         raise

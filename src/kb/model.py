@@ -97,6 +97,7 @@ class Comment:
     parent: str | None = None
     tags: tuple[str, ...] = ()
     removed_tags: tuple[str, ...] = ()
+    redacted: bool = False
     is_author: bool = False
     line: int = 0
 

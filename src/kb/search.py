@@ -248,7 +248,8 @@ class KnowledgeBase:
         if cached is not None:
             return cached
         with ix.searcher() as s:
-            docs = [d for d in s.all_stored_fields() if d["kind"] != KIND_SECTION]
+            docs = [d for d in s.all_stored_fields()
+                    if d["kind"] != KIND_SECTION and not d.get("redacted")]
         docs.sort(key=lambda d: (d["article"], d["position"]))
         with self._lock:
             self._cache = {("comments", self._gen): docs}
@@ -261,7 +262,7 @@ class KnowledgeBase:
 
     # -- building blocks -----------------------------------------------------------------
     def _filter(self, filters: Filters, kinds: Iterable[str]):
-        parts = [Q.Or([Q.Term("kind", k) for k in kinds])]
+        parts = [Q.Or([Q.Term("kind", k) for k in kinds]), Q.Not(Q.Term("redacted", True))]
         for tag in filters.tags:
             parts.append(Q.Or([Q.Term("tags", tag), Q.Term("rule_tags", tag)]))
         if filters.article:
