@@ -41,7 +41,8 @@ def render() -> None:
         routes.link("article", "All articles")
         return
     st.title(article.title)
-    c.meta_line(article.date.isoformat(), ", ".join(article.tags))
+    labels = c.tag_labels(kb)
+    c.meta_line(article.date.isoformat(), ", ".join(labels.get(t, t) for t in article.tags))
     wanted = st.query_params.get("section")
     with st.expander("Sections", expanded=False):
         for s in article.sections:

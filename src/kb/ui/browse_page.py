@@ -18,7 +18,7 @@ def _overview(kb, counts: list[dict]) -> None:
     st.caption("Every tag with the number of comments that carry it: tagged by the author, "
                "by the taxonomy's phrases, or suggested from the author's tagging.")
     chart = {t["label"]: t["count"] for t in sorted(counts, key=lambda t: -t["count"])}
-    st.bar_chart(chart, horizontal=True, height=max(240, 22 * len(chart)), x_label="comments")
+    st.bar_chart(chart, horizontal=True, height=max(300, 30 * len(chart)), x_label="comments")
     cols = st.columns(3)
     for i, t in enumerate(sorted(counts, key=lambda t: t["label"])):
         with cols[i % 3]:
