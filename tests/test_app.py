@@ -225,3 +225,12 @@ def test_site_can_turn_off_the_search_log(app, corpus_copy, tmp_path):
     site.write_text(site.read_text() + "record_weak_searches: false\n")
     app(q="zebra quantum").run()
     assert searchlog.read(tmp_path / "index") == {}
+
+
+def test_date_range_filter_round_trips_through_the_link(app):
+    at = app(q="husband", since="2011-01-01", until="2015-12-31").run()
+    assert not at.exception
+    body = texts(at)
+    assert "moved out in the spring" in body  # 2011
+    assert "coworker" not in body  # 2016
+    assert at.query_params["until"] == "2015-12-31"

@@ -34,22 +34,29 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
     params.sync_from_url("f_article", "farticle", "", lambda v: v if v in articles else "")
     params.sync_from_url("f_answered", "answered", False, lambda v: v == "1")
     params.sync_from_url("f_since", "since", None, _parse_date)
+    params.sync_from_url("f_until", "until", None, _parse_date)
     with st.expander("Filters", expanded=bool(st.session_state.get("f_tags")
                                               or st.session_state.get("f_article")
                                               or st.session_state.get("f_answered")
-                                              or st.session_state.get("f_since"))):
+                                              or st.session_state.get("f_since")
+                                              or st.session_state.get("f_until"))):
         tags = st.multiselect("Tags", options=list(labels), format_func=labels.get, key="f_tags")
         article = st.selectbox("Article", options=["", *articles],
                                format_func=lambda s: articles.get(s, "Any article"),
                                key="f_article")
-        since = st.date_input("Written since", value=None, key="f_since",
-                              min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
+        left, right = st.columns(2)
+        since = left.date_input("Written since", value=None, key="f_since",
+                                min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
+        until = right.date_input("Written until", value=None, key="f_until",
+                                 min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
         answered = st.toggle("Only stories the author answered", key="f_answered")
     params.write_to_url("f_tags", "ftag", ",".join(tags))
     params.write_to_url("f_article", "farticle", article)
     params.write_to_url("f_answered", "answered", "1" if answered else "")
     params.write_to_url("f_since", "since", since.isoformat() if since else "")
-    return Filters(tags=tuple(tags), article=article or None, date_from=since, answered=answered)
+    params.write_to_url("f_until", "until", until.isoformat() if until else "")
+    return Filters(tags=tuple(tags), article=article or None, date_from=since, date_to=until,
+                   answered=answered)
 
 
 def _parse_date(value: str):
