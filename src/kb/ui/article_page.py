@@ -25,9 +25,7 @@ def _index(kb) -> None:
 
 def render() -> None:
     """Draw the article page (or the list of articles when none is named)."""
-    c.page_style()
-    routes.pin_url()
-    kb = state.knowledge_base()
+    kb = c.begin_page()
     if kb is None:
         return
     slug = st.query_params.get("article")

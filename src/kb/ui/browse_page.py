@@ -7,7 +7,7 @@ import streamlit as st
 from kb import tagstats
 from kb.errors import KbError
 from kb.ui import components as c
-from kb.ui import params, routes, state
+from kb.ui import params, routes
 
 PER_PAGE = 20
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "discussed": "Most discussed"}
@@ -27,9 +27,7 @@ def _overview(kb, counts: list[dict]) -> None:
 
 def render() -> None:
     """Draw the tag overview, or the comments for ``?tag=a,b``."""
-    c.page_style()
-    routes.pin_url()
-    kb = state.knowledge_base()
+    kb = c.begin_page()
     if kb is None:
         return
     threshold = kb.manifest.get("site", {}).get("suggest_threshold", 0.6)

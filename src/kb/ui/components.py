@@ -58,6 +58,15 @@ def page_style() -> None:
     html_block(STYLE)
 
 
+def begin_page() -> KnowledgeBase | None:
+    """Start a reader page: style, the view's link in the address bar, a fresh index."""
+    from kb.ui import state
+
+    page_style()
+    routes.pin_url()
+    return state.knowledge_base()
+
+
 def meta_line(author: str, date: str, extra: str = "") -> None:
     """Show who wrote something and when."""
     tail = f" · {html.escape(extra)}" if extra else ""

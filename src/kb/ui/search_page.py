@@ -11,7 +11,7 @@ from kb import searchlog
 from kb.errors import KbError
 from kb.search import Filters
 from kb.ui import components as c
-from kb.ui import params, routes, state
+from kb.ui import params, routes
 
 EXAMPLES = [
     "My wife moved out after 12 years and says she needs space",
@@ -86,9 +86,7 @@ def _similar_view(kb, like: str, labels) -> None:
 
 def render() -> None:
     """Draw the search page."""
-    c.page_style()
-    routes.pin_url()
-    kb = state.knowledge_base()
+    kb = c.begin_page()
     if kb is None:
         return
     for param, target in (("comment", "story"), ("article", "article"), ("tag", "browse")):

@@ -6,14 +6,12 @@ import streamlit as st
 
 from kb.errors import KbError
 from kb.ui import components as c
-from kb.ui import routes, state
+from kb.ui import routes
 
 
 def render() -> None:
     """Draw one whole thread around the comment named in ``?comment=``."""
-    c.page_style()
-    routes.pin_url()
-    kb = state.knowledge_base()
+    kb = c.begin_page()
     if kb is None:
         return
     comment = st.query_params.get("comment")
