@@ -234,3 +234,16 @@ def test_date_range_filter_round_trips_through_the_link(app):
     assert "moved out in the spring" in body  # 2011
     assert "coworker" not in body  # 2016
     assert at.query_params["until"] == "2015-12-31"
+
+
+def test_a_changed_corpus_is_picked_up_without_a_restart(app, corpus_copy):
+    at = app(q="trampoline").run()
+    assert not at.exception
+    assert "trampoline" not in texts(at)
+    path = corpus_copy / "comments" / "affairs.yaml"
+    path.write_text(path.read_text() + (
+        '  - id: "c-000099"\n    author: "Noor"\n    date: 2017-05-01\n'
+        "    body: He left after an argument about the trampoline and the kids.\n"))
+    at.run()
+    assert not at.exception
+    assert "trampoline" in texts(at)
