@@ -26,8 +26,26 @@ _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
 
 
+_RESOLVED: dict[str, str] = {}  # plain scalar -> its implicit tag (keys and ids repeat a lot)
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _LineLoader(_BaseLoader):
     """A safe loader that records the line of every mapping under ``__line__``."""
+
+    def resolve(self, kind, value, implicit):
+        # PyYAML tries a list of expressions on every plain scalar in Python, even with
+        # the C parser; a plain scalar's tag depends on its text only, so remember it
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:
+            return _STR_TAG  # quoted or block text is always a string
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < 100_000:
+                _RESOLVED[value] = tag
+        return tag
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
@@ -294,6 +312,7 @@ def _read_comments(
     if slug != path.stem:
         r.problem(path, data[LINE_KEY], f"`article: {slug}` does not match the file name {path.name}")
     pending_parents: list[tuple[str, str, int]] = []
+    rel = r.rel(path)
     for item in data.get("comments") or []:
         if not isinstance(item, dict):
             r.problem(path, 1, "each comment must be a mapping with id, author, date, body")
@@ -310,7 +329,7 @@ def _read_comments(
         if cid in comments or cid in where:
             r.problem(path, line, f"duplicate comment id {cid!r} (also at {where.get(cid, '?')})")
             continue
-        where[cid] = f"{r.rel(path)}:{line}"
+        where[cid] = f"{rel}:{line}"
         author = item.get("author")
         if not isinstance(author, str) or not author.strip():
             r.problem(path, line, f"comment {cid}: missing `author`")
