@@ -75,7 +75,8 @@ class IndexArrays:
         live = np.ones(self.doc_count, dtype=bool)
         for leaf, offset in reader.leaf_readers():
             if leaf.has_deletions():
-                dead = np.fromiter(leaf.deleted_docs(), dtype=np.int64)
+                # SegmentReader has no deleted_docs(); its set of deleted numbers is public
+                dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 live[dead + offset] = False
         self.live = live
         self._lock = threading.Lock()

@@ -280,6 +280,7 @@ class KnowledgeBase:
         allowed = np.zeros(arrays.doc_count, dtype=bool)
         for k in kinds:
             allowed[arrays.docs(s, "kind", k)] = True
+        allowed[arrays.docs(s, "redacted", True)] = False
         for tag in filters.tags:
             tagged = np.zeros(arrays.doc_count, dtype=bool)
             tagged[arrays.docs(s, "tags", tag)] = True
