@@ -26,14 +26,16 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.writing import OPTIMIZE
 
-from kb.analysis import analyzer
+from kb import segments
+from kb.analysis import CountingFrequency, analyzer
 from kb.corpus import read_corpus
 from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -41,33 +43,43 @@ LOCK = "build.lock"
 Progress = Callable[[int, int, str], None]
 
 
+def _text(**kwargs) -> TEXT:
+    """A text field analysed by kb's analyzer, without positions, its terms counted fast."""
+    f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
+    f.format = CountingFrequency(field_boost=f.format.field_boost)
+    return f
+
+
 def make_schema() -> Schema:
     """Return the schema: one document per article section and per comment."""
-    ana = analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
         article=ID(stored=True),
         article_title=STORED,
         section=ID(stored=True),
-        heading=TEXT(analyzer=ana, stored=True, field_boost=1.5),
+        heading=_text(stored=True, field_boost=1.5),
         author=ID(stored=True),
         is_reply=BOOLEAN(stored=True),
         answered=BOOLEAN(stored=True),
         redacted=BOOLEAN(stored=True),
         thread=ID(stored=True),
         parent=ID(stored=True),
-        depth=NUMERIC(stored=True),
-        position=NUMERIC(stored=True, sortable=True),
-        thread_size=NUMERIC(stored=True, sortable=True),
+        depth=STORED,
+        # one term per value, not Whoosh's ladder of eight for fast ranges: these are
+        # sorted on, never searched by range
+        position=NUMERIC(stored=True, sortable=True, shift_step=0),
+        thread_size=NUMERIC(stored=True, sortable=True, shift_step=0),
         date=DATETIME(stored=True, sortable=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
         removed_tags=STORED,
-        body=TEXT(analyzer=ana, stored=True, spelling=True),
+        # no positions (nothing searches phrases) and no spelling field: spelling
+        # suggestions come from a word list beside the index (see kb.segments)
+        body=_text(stored=True),
         # what surrounds a document: the story a reply answers, the reply a story got, the
         # article a section belongs to; it helps a reader's words find both halves
-        context=TEXT(analyzer=ana),
+        context=_text(),
         replies=STORED,
     )
 
@@ -128,11 +140,16 @@ def fingerprints(root: Path) -> tuple[str, dict[str, str]]:
     return glob, units
 
 
-def thread_docs(corpus: Corpus, slug: str, rule_tagger=None) -> Iterator[dict]:
-    """Yield the index documents of one article: its sections, then its comments."""
+def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
+                ) -> Iterator[dict]:
+    """Yield the index documents of one article: its sections, then its comments.
+
+    ``comments`` are the article's comments, when the caller has them at hand already.
+    """
     article = corpus.articles[slug]
     yield from _section_docs(corpus, article)
-    comments = corpus.comments_of(slug)
+    if comments is None:
+        comments = corpus.comments_of(slug)
     children: dict[str, list[Comment]] = {}
     by_thread: dict[str, list[Comment]] = {}
     for c in comments:
@@ -300,7 +317,15 @@ def build_index(
             else:
                 _link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            _write_units(ix, corpus, todo, report, tagger, progress, optimize=report.full or purge)
+            words = _write_units(ix, corpus, todo, report, tagger, progress,
+                                 optimize=purge and not report.full)
+            if purge:  # nothing of a purged comment may stay behind, not even its words
+                words = segments.spelling_words(
+                    [s.body for a in corpus.articles.values() for s in a.sections]
+                    + [c.body for c in corpus.comments.values()])
+            elif not report.full:
+                words |= set(segments.read_words(old_gen) or ())
+            segments.write_words(gen, words)
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
@@ -343,20 +368,46 @@ def _article_list(corpus: Corpus) -> list[dict]:
 
 
 def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress,
-                 optimize: bool = False):
-    writer = ix.writer(limitmb=256)
+                 optimize: bool = False) -> set[str]:
+    """Write the documents of the articles in ``todo``; return their spelling words.
+
+    A full build of a large corpus is written by several processes, a segment each
+    (see kb.segments); ``optimize`` rewrites every segment into one.
+    """
+    by_article: dict[str, list[Comment]] = {slug: [] for slug in todo}
+    for c in corpus.comments.values():
+        if c.article in by_article:
+            by_article[c.article].append(c)
+    sizes = {slug: len(corpus.articles[slug].sections) + len(by_article[slug]) for slug in todo}
+    done = 0
+
+    def step(slug: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(todo), slug)
+
+    def docs(slug: str) -> Iterator[dict]:
+        return thread_docs(corpus, slug, tagger.tags_for, by_article[slug])
+
+    procs = segments.processes()
+    parallel = (report.full and procs > 1 and not optimize
+                and sum(sizes.values()) >= segments.PARALLEL_MIN_DOCS)
+    writer = segments.writer(ix)
     try:
         for slug in report.changed + report.removed:
             writer.delete_by_term("article", slug)
-        for n, slug in enumerate(todo, 1):
-            for doc in thread_docs(corpus, slug, tagger.tags_for):
-                writer.add_document(**doc)
-            if progress:
-                progress(n, len(todo), slug)
-        writer.commit(optimize=optimize)
+        if parallel:
+            new, words = segments.write_parallel(
+                ix, segments.split_runs(todo, sizes, procs), docs, step)
+            segments.commit(writer, new)
+        else:
+            words = segments.add_units(writer, todo, docs, step)
+            writer.commit(mergetype=OPTIMIZE if optimize else segments.merge_small)
     except BaseException:
         writer.cancel()
         raise
+    return words
 
 
 def open_index(index_dir: Path):

@@ -9,13 +9,15 @@ and the author's replies) and ``stories`` (reader comments, each with the ids
 of the author's replies in its thread).
 
 Speed: the scores are summed in arrays (:mod:`kb.scoring`), filters are
-boolean masks, and only the hits shown are read back and given snippets. Each
-thread keeps its own searcher between requests (a Whoosh searcher must not be
-shared between threads); the arrays of a generation are shared by all threads.
+boolean masks, and only the hits shown are read back and given snippets.
+Searchers are kept open between requests in a small pool: a request borrows one
+and gives it back (a Whoosh searcher must not be used by two threads at once);
+the arrays of a generation are shared by all threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import threading
@@ -26,13 +28,17 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.automata.fsa import find_all_matches
+from whoosh.automata.lev import levenshtein_automaton
 from whoosh.scoring import BM25F
+from whoosh.spelling import Corrector, ListCorrector
 
 from kb.analysis import STOP_WORDS, synonyms, terms
 from kb.errors import NotFoundError, UsageError
 from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
 from kb.scoring import IndexArrays, top
+from kb.segments import read_words
 from kb.snippets import snippet
 
 MAX_QUERY_CHARS = 2000
@@ -43,6 +49,7 @@ COORD = 0.5  # weight of the share of query terms a document matches
 CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
 BM25_B, BM25_K1 = 0.5, 1.2
 SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
+IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
 
 
@@ -183,6 +190,21 @@ def make_hit(fields: dict, score: float, qterms: set[str], suggested: list[str] 
     )
 
 
+class WordListCorrector(Corrector):
+    """Spelling suggestions from the index's word list, ranked as Whoosh ranks a field's words."""
+
+    def __init__(self, words: list[str], reader, fieldname: str = "body"):
+        self.words = words
+        self.reader = reader
+        self.fieldname = fieldname
+
+    def _suggestions(self, text, maxdist, prefix):
+        dfa = levenshtein_automaton(text, maxdist, prefix).to_dfa()
+        for sug in find_all_matches(dfa, ListCorrector.Skipper(self.words)):
+            f = self.reader.frequency(self.fieldname, sug) or 1
+            yield 0 - (maxdist + (1.0 / f * 0.5)), sug
+
+
 class KnowledgeBase:
     """Search over one index folder; reopens the index when a build swaps in a new one."""
 
@@ -194,37 +216,73 @@ class KnowledgeBase:
         self._manifest: dict = {}
         self._cache: dict = {}
         self._arrays: IndexArrays | None = None
-        self._local = threading.local()
+        self._words: list[str] | None = None
+        self._idle: list = []  # open searchers on self._ix that no request is using
 
     # -- opening -------------------------------------------------------------------------
     def _index(self):
         gen = current_generation(self.index_dir)
         with self._lock:
+            stale = []
             if self._ix is None or gen != self._gen:
                 self._ix = open_index(self.index_dir)
                 self._gen = gen
                 self._manifest = read_manifest(gen) if gen else {}
                 self._arrays = None
-            return self._ix, self._manifest
+                self._words = None
+                stale, self._idle = self._idle, []
+            ix, manifest = self._ix, self._manifest
+        for s in stale:
+            s.close()
+        return ix, manifest
 
+    def close(self) -> None:
+        """Close the searchers kept open between requests."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for s in idle:
+            s.close()
+
+    def __del__(self):
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def _corrector(self, s):
+        """Return the spelling corrector of the live generation."""
+        with self._lock:
+            words, gen = self._words, self._gen
+        if words is None and gen is not None:
+            words = read_words(gen)
+            with self._lock:
+                if self._gen == gen:
+                    self._words = words
+        if words is None:  # an index written before the word list existed
+            return s.corrector("body")
+        return WordListCorrector(words, s.reader())
+
+    @contextlib.contextmanager
     def _reading(self):
-        """Return this thread's searcher on the live index and the generation's arrays."""
+        """Lend a searcher on the live index, with the generation's arrays, for one request."""
         ix, _ = self._index()
-        local = self._local
-        s = getattr(local, "searcher", None)
-        if s is None or local.ix is not ix:
+        with self._lock:
+            s = self._idle.pop() if self._ix is ix and self._idle else None
+            arrays = self._arrays if self._ix is ix else None
+        if s is None:
+            s = ix.searcher(weighting=WEIGHTING)
+        try:
+            if arrays is None:
+                arrays = IndexArrays(s, WEIGHTING)
+                with self._lock:
+                    if self._ix is ix:
+                        self._arrays = arrays
+            yield s, arrays
+        finally:
+            with self._lock:
+                if self._ix is ix and len(self._idle) < IDLE_SEARCHERS:
+                    self._idle.append(s)
+                    s = None
             if s is not None:
                 s.close()
-            s = local.searcher = ix.searcher(weighting=WEIGHTING)
-            local.ix = ix
-        with self._lock:
-            arrays = self._arrays if self._ix is ix else None
-        if arrays is None:
-            arrays = IndexArrays(s, WEIGHTING)
-            with self._lock:
-                if self._ix is ix:
-                    self._arrays = arrays
-        return s, arrays
 
     @property
     def manifest(self) -> dict:
@@ -358,14 +416,14 @@ class KnowledgeBase:
         if not clean:
             result.message = "Describe your situation in a few words to search."
             return result
-        s, arrays = self._reading()
-        weighted = query_terms(clean)
-        result.terms = [t for t, _ in weighted]
-        suggestion = self._did_you_mean(s, clean)
-        result.did_you_mean = suggestion
-        self._run(s, arrays, weighted, filters, limit, offset, result)
-        if not result.advice and not result.stories:
-            self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
+        with self._reading() as (s, arrays):
+            weighted = query_terms(clean)
+            result.terms = [t for t, _ in weighted]
+            suggestion = self._did_you_mean(s, clean)
+            result.did_you_mean = suggestion
+            self._run(s, arrays, weighted, filters, limit, offset, result)
+            if not result.advice and not result.stories:
+                self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
         return result
 
     def _run(self, s, arrays, weighted, filters, limit, offset, result) -> None:
@@ -410,7 +468,7 @@ class KnowledgeBase:
 
     def _did_you_mean(self, s, text: str) -> str | None:
         reader = s.reader()
-        corrector = s.corrector("body")
+        corrector = None
         changed = False
         out = []
         for word in text.split():
@@ -419,6 +477,7 @@ class KnowledgeBase:
                 len(core) >= 4 and core.isalpha() and core not in STOP_WORDS
                 and not any(reader.doc_frequency("body", t) for t in terms(core))
             ):
+                corrector = corrector or self._corrector(s)
                 options = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
                 if options:
                     out.append(word.lower().replace(core, options[0]))
@@ -430,22 +489,22 @@ class KnowledgeBase:
     def similar(self, comment_id: str, *, limit: int = 10) -> list[Hit]:
         """Return the reader stories most like a given comment, from other threads."""
         limit = max(1, min(int(limit), MAX_LIMIT))
-        s, arrays = self._reading()
-        docnum = s.document_number(id=comment_id)
-        if docnum is None:
-            raise NotFoundError(f"no comment or section with id {comment_id!r}")
-        fields = s.stored_fields(docnum)
-        keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
-        if not keys:
-            return []
-        clauses = [("body", t, max(w, 0.05)) for t, w in keys]
-        if fields.get("thread") and fields["kind"] != KIND_SECTION:
-            same = arrays.docs(s, "thread", fields["thread"])
-        else:
-            same = arrays.docs(s, "id", comment_id)
-        allowed = self._mask(s, arrays, Filters(), (KIND_STORY,))
-        allowed[same] = False
-        hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0)
+        with self._reading() as (s, arrays):
+            docnum = s.document_number(id=comment_id)
+            if docnum is None:
+                raise NotFoundError(f"no comment or section with id {comment_id!r}")
+            fields = s.stored_fields(docnum)
+            keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
+            if not keys:
+                return []
+            clauses = [("body", t, max(w, 0.05)) for t, w in keys]
+            if fields.get("thread") and fields["kind"] != KIND_SECTION:
+                same = arrays.docs(s, "thread", fields["thread"])
+            else:
+                same = arrays.docs(s, "id", comment_id)
+            allowed = self._mask(s, arrays, Filters(), (KIND_STORY,))
+            allowed[same] = False
+            hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0)
         return hits
 
     def get(self, doc_id: str) -> dict:

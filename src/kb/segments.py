@@ -1,0 +1,327 @@
+"""Writing index segments quickly: worker processes, postings kept in memory, small merges.
+
+A Whoosh index is a list of segments, and a search reads them all as one with
+the same statistics. A full build of a large corpus therefore splits the
+articles into as many runs as there are processor cores, and a forked worker
+process writes one segment per run (the corpus is already in memory, so the
+children share it for free); the parent then names all the segments in the
+index's table of contents. The runs are consecutive, so the documents keep the
+order a single writer would give them.
+
+Each writer keeps its postings in memory, grouped by term: Whoosh's own pool
+pickles every posting into sorted runs on disk and merges them back, and sorts
+all postings rather than just the terms. Incremental builds add a small segment
+each time; once a few small ones have piled up they are merged together, never
+into the large segments, so an update stays cheap however large the index is.
+
+The words of the comments are also collected here, unstemmed, for spelling
+suggestions ("did you mean").
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import wait
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, _lenfield
+from whoosh.reading import SegmentReader
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from kb.analysis import STOP_WORDS
+from kb.errors import KbError
+from kb.fsutil import write_atomic
+
+SMALL_SEGMENT = 5000  # documents: a segment smaller than this is merged with other small ones
+MERGE_AT = 4  # how many small segments may pile up before they are merged
+PARALLEL_MIN_DOCS = 3000  # below this, one process writes faster than several start
+WORDS_FILE = "spelling.txt"
+
+# the words of Whoosh's default tokenizer, as its spelling field would see them
+_WORD_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
+
+
+class MemoryPool:
+    """A posting pool kept in memory and grouped by term, so only the terms need sorting."""
+
+    def __init__(self):
+        self._terms: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
+        self._values: dict[bytes, bytes] = {}
+        self.fieldnames: set[str] = set()
+
+    def add(self, item) -> None:
+        """Add one (fieldname, term bytes, docnum, weight, value bytes) posting."""
+        fieldname, tbytes, docnum, weight, vbytes = item
+        key = (fieldname, tbytes)
+        postings = self._terms.get(key)
+        if postings is None:
+            postings = self._terms[key] = []
+            self.fieldnames.add(fieldname)
+        if vbytes:  # the same few encoded frequencies repeat millions of times
+            vbytes = self._values.setdefault(vbytes, vbytes)
+        postings.append((docnum, weight, vbytes))
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Yield every posting, sorted by field, term and document."""
+        for key in sorted(self._terms):
+            fieldname, tbytes = key
+            postings = self._terms.pop(key)
+            postings.sort(key=_docnum)
+            for docnum, weight, vbytes in postings:
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def write_to(self, fw, schema, lengths: _Lengths) -> None:
+        """Write every posting through a Whoosh 3 field writer, a block at a time.
+
+        This is what ``FieldWriter.add_postings`` does posting by posting (and what
+        ``W3PostingsWriter.add_posting`` does to fill a block), done with list
+        operations over each block of postings: the same blocks, the same bytes.
+        """
+        lastfn = None
+        dfl: list = []
+        for key in sorted(self._terms):
+            fieldname, tbytes = key
+            postings = self._terms.pop(key)
+            postings.sort(key=_docnum)
+            if fieldname != lastfn:
+                if lastfn is not None:
+                    fw.finish_field()
+                fw.start_field(fieldname, schema[fieldname])
+                lastfn = fieldname
+                dfl = lengths.values(fieldname)
+            fw.start_term(tbytes)
+            pw = fw._postwriter
+            limit = pw._blocklimit
+            n_lengths = len(dfl)
+            for i in range(0, len(postings), limit):
+                if len(pw._ids) >= limit:
+                    pw._write_block()
+                chunk = postings[i : i + limit]
+                ids = [p[0] for p in chunk]
+                weights = [p[1] for p in chunk]
+                pw._ids.extend(ids)
+                pw._weights.extend(weights)
+                top = max(weights)
+                if top > pw._maxweight:
+                    pw._maxweight = top
+                pw._values.extend([p[2] for p in chunk if p[2]])
+                known = [dfl[d] for d in ids if d < n_lengths and dfl[d]]
+                if known:
+                    low, high = min(known), max(known)
+                    if pw._minlength is None or low < pw._minlength:
+                        pw._minlength = low
+                    if high > pw._maxlength:
+                        pw._maxlength = high
+            fw.finish_term()
+        if lastfn is not None:
+            fw.finish_field()
+
+    def save(self) -> None:
+        """Nothing to spill: everything stays in memory."""
+
+    def cleanup(self) -> None:
+        """Drop whatever is left."""
+        self._terms.clear()
+
+
+def _docnum(posting: tuple[int, float, bytes]) -> int:
+    return posting[0]
+
+
+class _Lengths:
+    """The field lengths of a segment being written, read into lists once per field.
+
+    Writing postings looks up the length of every posting's document (for the
+    blocks' length bounds); one list lookup instead of a file read each time.
+    """
+
+    _TABLE = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+    def __init__(self, perdoc):
+        self._perdoc = perdoc
+
+    def values(self, fieldname) -> list:
+        """Return the length of a field for each document (None where it has none)."""
+        col = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if col is None:
+            return []
+        table = self._TABLE
+        return [table[b] for b in col._dbfile.get(col._basepos, col._count)]
+
+    def doc_field_length_reader(self, fieldname, default=0):
+        if self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) is None:
+            return lambda docnum: default
+        values = self.values(fieldname)
+        n = len(values)
+        return lambda docnum: values[docnum] if docnum < n else None
+
+
+class FastSegmentWriter(SegmentWriter):
+    """A segment writer with an in-memory pool and fast length lookups."""
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        self.pool = MemoryPool()
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        fw = self.fieldwriter
+        if pdr is not None and isinstance(fw, W3FieldWriter):
+            self.pool.write_to(fw, self.schema, _Lengths(pdr))
+        else:
+            fw.add_postings(self.schema, _Lengths(pdr) if pdr else None, self.pool.iter_postings())
+        fw.close()
+        if pdr:
+            pdr.close()
+
+
+def writer(ix, *, lock: bool = True) -> SegmentWriter:
+    """Return a fast segment writer that writes plain (not compound) files."""
+    return FastSegmentWriter(ix, _lk=lock, compound=False)
+
+
+def merge_small(writer_: SegmentWriter, segments: list) -> list:
+    """A merge policy: merge the small segments together once several have piled up."""
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < MERGE_AT:
+        return segments
+    for seg in small:
+        reader = SegmentReader(writer_.storage, writer_.schema, seg)
+        writer_.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in small]
+
+
+def spelling_words(texts: Iterable[str]) -> set[str]:
+    """Return the unstemmed words of ``texts`` that spelling suggestions may offer."""
+    words: set[str] = set()
+    for text in texts:
+        words.update(_WORD_RE.findall(text.lower()))
+    return {w for w in words if len(w) >= 2 and w not in STOP_WORDS}
+
+
+def read_words(gen) -> list[str] | None:
+    """Return the sorted spelling words of a generation, or None if it has no list."""
+    try:
+        text = (gen / WORDS_FILE).read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    return text.split("\n") if text else []
+
+
+def write_words(gen, words: Iterable[str]) -> None:
+    """Write the sorted spelling words of a generation (a new file: the old may be linked)."""
+    write_atomic(gen / WORDS_FILE, "\n".join(sorted(set(words))))
+
+
+Docs = Callable[[str], Iterable[dict]]
+Progress = Callable[[str], None]
+
+
+def add_units(w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None
+              ) -> set[str]:
+    """Add the documents of each unit to a writer; return their spelling words."""
+    texts = []
+    for unit in units:
+        for doc in docs(unit):
+            w.add_document(**doc)
+            texts.append(doc["body"])
+        if progress:
+            progress(unit)
+    return spelling_words(texts)
+
+
+def split_runs(units: list[str], sizes: dict[str, int], runs: int) -> list[list[str]]:
+    """Split units, in order, into ``runs`` consecutive runs of about equal size."""
+    total = sum(sizes.get(u, 1) for u in units) or 1
+    out: list[list[str]] = [[] for _ in range(runs)]
+    done = 0
+    for u in units:
+        k = min(runs - 1, int(done * runs / total))
+        out[k].append(u)
+        done += sizes.get(u, 1)
+    return [r for r in out if r]
+
+
+def _child(ix, units: list[str], docs: Docs, conn) -> None:
+    try:
+        w = writer(ix, lock=False)
+        words = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)))
+        segment = w._finalize_segment()
+        conn.send(("done", (segment, words)))
+    except BaseException:  # the parent reports it; a child must not unwind into its caller
+        conn.send(("error", traceback.format_exc(limit=4)))
+    finally:
+        conn.close()
+
+
+def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | None
+                   ) -> tuple[list, set[str]]:
+    """Write each run of units as a segment in its own forked process; return segments, words."""
+    ctx = multiprocessing.get_context("fork")
+    workers = []
+    try:
+        for units in runs:
+            parent_end, child_end = ctx.Pipe(duplex=False)
+            p = ctx.Process(target=_child, args=(ix, units, docs, child_end), daemon=True)
+            p.start()
+            child_end.close()
+            workers.append((p, parent_end))
+        results: dict[int, tuple] = {}
+        open_ends = {conn: k for k, (_, conn) in enumerate(workers)}
+        while open_ends:
+            for conn in wait(list(open_ends)):
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:
+                    k = open_ends.pop(conn)
+                    if k not in results:
+                        raise KbError("an index writer process stopped unexpectedly; "
+                                      "run `kb build --full` again") from None
+                    continue
+                if kind == "unit":
+                    if progress:
+                        progress(payload)
+                elif kind == "error":
+                    raise KbError(f"writing the index failed in a worker process:\n{payload}")
+                else:
+                    results[open_ends[conn]] = payload
+        for p, _ in workers:
+            p.join()
+    finally:
+        for p, conn in workers:
+            conn.close()
+            if p.is_alive():
+                p.kill()
+                p.join()
+    segments = [results[k][0] for k in range(len(workers))]
+    words: set[str] = set()
+    for k in range(len(workers)):
+        words |= results[k][1]
+    return segments, words
+
+
+def processes() -> int:
+    """Return how many worker processes a large build should use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def commit(w: SegmentWriter, new_segments: list) -> None:
+    """Commit a writer together with segments written by worker processes."""
+    from whoosh.writing import NO_MERGE
+
+    final = w._merge_segments(NO_MERGE, False, False) + list(new_segments)
+    if w._added:
+        final.append(w._finalize_segment())
+    else:
+        w._close_segment()
+    w._commit_toc(final)
+    w._finish()
