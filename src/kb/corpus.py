@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +295,7 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
 
 def _read_comments(
     r: _Reader, path: Path, site: Site, known_tags: dict[str, Tag], articles: dict[str, Article],
-    comments: dict[str, Comment], where: dict[str, str],
+    comments: dict[str, Comment], where: dict[str, str], others: Mapping[str, str] | None = None,
 ) -> None:
     text = r.text(path)
     data = r.yaml(path, text) if text is not None else None
@@ -371,12 +372,23 @@ def _read_comments(
             r.problem(path, line, f"comment {cid}: a comment cannot answer itself")
         elif parent not in where:
             r.problem(path, line, f"comment {cid}: parent {parent!r} does not exist")
-        elif parent in comments and comments[parent].article != slug:
+        elif (comments[parent].article if parent in comments else (others or {}).get(parent, slug)
+              ) != slug:
             r.problem(path, line, f"comment {cid}: parent {parent!r} is under another article")
 
 
-def read_corpus(root: Path) -> tuple[Corpus, list[str]]:
-    """Read a corpus folder; return the corpus and every problem found in it."""
+def read_corpus(
+    root: Path, *, only: Collection[str] | None = None,
+    known: Mapping[str, tuple[str, int]] | None = None,
+) -> tuple[Corpus, list[str]]:
+    """Read a corpus folder; return the corpus and every problem found in it.
+
+    With ``only``, the comments of just those articles are read (and any comments file
+    without an article): the corpus then holds every article but only those comments.
+    ``known`` gives the article and line of each comment in the files left unread, so
+    that ids and parents are still checked across files. An incremental build reads
+    this way: the other files are unchanged since a build last read them whole.
+    """
     root = Path(root)
     if not root.is_dir():
         raise NotFoundError(f"{root}: no such corpus folder (set --corpus or KB_CORPUS)")
@@ -390,11 +402,20 @@ def read_corpus(root: Path) -> tuple[Corpus, list[str]]:
             articles[article.slug] = article
     comments: dict[str, Comment] = {}
     where: dict[str, str] = {}
-    known = set(articles) | {p.stem for p in (root / "articles").glob("*.md")}
+    others: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for cid, (slug, line) in (known or {}).items():
+        if slug not in files:
+            files[slug] = r.rel(root / "comments" / f"{slug}.yaml")
+        where[cid] = f"{files[slug]}:{line}"
+        others[cid] = slug
+    stems = {p.stem for p in (root / "articles").glob("*.md")}
     for path in sorted((root / "comments").glob("*.yaml")):
-        if path.stem in known and path.stem not in articles:
+        if path.stem in stems and path.stem not in articles:
             continue  # the article itself is broken and already reported
-        _read_comments(r, path, site, tags, articles, comments, where)
+        if only is not None and path.stem in stems and path.stem not in only:
+            continue
+        _read_comments(r, path, site, tags, articles, comments, where, others)
     return Corpus(site=site, tags=tags, articles=articles, comments=comments), r.problems
 
 

@@ -33,6 +33,7 @@ from kb.analysis import CountingFrequency, analyzer
 from kb.corpus import read_corpus
 from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
+from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
 SCHEMA_VERSION = 9
@@ -131,8 +132,12 @@ def _read_bytes(path: Path) -> bytes:
 def fingerprints(root: Path) -> tuple[str, dict[str, str]]:
     """Return the corpus-wide digest (site, taxonomy, schema) and one digest per article."""
     root = Path(root)
+    # a comments file without its article is a problem to report, so it forces a full read
+    articles = {p.stem for p in (root / "articles").glob("*.md")}
+    orphans = sorted(p.name for p in (root / "comments").glob("*.yaml") if p.stem not in articles)
     glob = _digest(
-        str(SCHEMA_VERSION).encode(), _read_bytes(root / "site.yaml"), _read_bytes(root / "tags.yaml")
+        str(SCHEMA_VERSION).encode(), _read_bytes(root / "site.yaml"), _read_bytes(root / "tags.yaml"),
+        "\n".join(orphans).encode(),
     )
     units = {}
     for md in sorted((root / "articles").glob("*.md")):
@@ -279,17 +284,17 @@ def build_index(
 
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    corpus, problems = read_corpus(corpus_dir)
-    if problems:
-        raise CorpusError(problems)
+    if not corpus_dir.is_dir():
+        read_corpus(corpus_dir)  # raises the one-line error for a missing folder
     glob, units = fingerprints(corpus_dir)
     with build_lock(index_dir, wait=lock_wait):
         old_gen = current_generation(index_dir)
         old = read_manifest(old_gen) if old_gen else None
+        old_ledger = read_ledger(old_gen) if old_gen else None
         report = BuildReport(full=False)
         if old is None:
             report.full, report.reason = True, "no index yet"
-        elif old.get("global") != glob:
+        elif old.get("global") != glob or old_ledger is None:
             report.full, report.reason = True, "site, tags or index format changed"
         elif full:
             report.full, report.reason = True, "full rebuild asked for"
@@ -302,12 +307,29 @@ def build_index(
             report.changed = sorted(u for u in units if u in before and before[u] != units[u])
             report.removed = sorted(u for u in before if u not in units)
             todo = report.added + report.changed
-        report.articles = len(corpus.articles)
-        report.comments = len(corpus.comments)
-        if report.up_to_date:
+        if report.up_to_date and not purge:
+            # unchanged since a build read every file and found no problem
             report.documents = old.get("documents", 0)
+            report.articles = len(old.get("articles", []))
+            report.comments = sum(a["comments"] for a in old.get("articles", []))
             report.seconds = time.perf_counter() - start
             return report
+        if report.full or purge:
+            corpus, problems = read_corpus(corpus_dir)
+        else:  # only the changed files; the ledger stands in for the others
+            corpus, problems = read_corpus(
+                corpus_dir, only=set(todo),
+                known=known_comments(old_ledger, set(todo) | set(report.removed)))
+        if problems:
+            raise CorpusError(problems)
+        counts = {a["slug"]: a["comments"] for a in (old or {}).get("articles", [])}
+        for c in corpus.comments.values():
+            counts[c.article] = 0
+        for c in corpus.comments.values():
+            counts[c.article] += 1
+        counts = {slug: counts.get(slug, 0) for slug in corpus.articles}
+        report.articles = len(corpus.articles)
+        report.comments = sum(counts.values())
         tagger = RuleTagger(corpus.tags.values())
         gen = _next_generation(index_dir)
         try:
@@ -317,8 +339,9 @@ def build_index(
             else:
                 _link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            words = _write_units(ix, corpus, todo, report, tagger, progress,
-                                 optimize=purge and not report.full)
+            words, ledger = _write_units(ix, corpus, todo, report, old_ledger, tagger, progress,
+                                         optimize=purge)
+            write_ledger(gen, ledger)
             if purge:  # nothing of a purged comment may stay behind, not even its words
                 words = segments.spelling_words(
                     [s.body for a in corpus.articles.values() for s in a.sections]
@@ -342,7 +365,7 @@ def build_index(
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()
                 ],
-                "articles": _article_list(corpus),
+                "articles": _article_list(corpus, counts),
             }
             write_atomic(gen / MANIFEST, json.dumps(manifest, indent=1))
             fsync_dir(gen)
@@ -355,10 +378,7 @@ def build_index(
     return report
 
 
-def _article_list(corpus: Corpus) -> list[dict]:
-    counts: dict[str, int] = {}
-    for c in corpus.comments.values():
-        counts[c.article] = counts.get(c.article, 0) + 1
+def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
     articles = sorted(corpus.articles.values(), key=lambda a: (a.date, a.slug))
     return [
         {"slug": a.slug, "title": a.title, "date": a.date.isoformat(), "tags": list(a.tags),
@@ -367,17 +387,32 @@ def _article_list(corpus: Corpus) -> list[dict]:
     ]
 
 
-def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagger, progress,
-                 optimize: bool = False) -> set[str]:
-    """Write the documents of the articles in ``todo``; return their spelling words.
+def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, old_ledger, tagger,
+                 progress, optimize: bool = False) -> tuple[set[str], dict]:
+    """Write what a build has to: every article, or the documents that changed."""
+    if report.full:
+        return _write_all(ix, corpus, todo, tagger, progress)
+    return _write_changes(ix, corpus, todo, report, old_ledger, tagger, progress, optimize)
 
-    A full build of a large corpus is written by several processes, a segment each
-    (see kb.segments); ``optimize`` rewrites every segment into one.
-    """
-    by_article: dict[str, list[Comment]] = {slug: [] for slug in todo}
+
+def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
+    out: dict[str, list[Comment]] = {slug: [] for slug in slugs}
     for c in corpus.comments.values():
-        if c.article in by_article:
-            by_article[c.article].append(c)
+        if c.article in out:
+            out[c.article].append(c)
+    return out
+
+
+def _lines(comments: list[Comment]) -> dict[str, int]:
+    return {c.id: c.line for c in comments}
+
+
+def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[set[str], dict]:
+    """Write every article into a new index; return the spelling words and the ledger.
+
+    A large corpus is written by several processes, a segment each (see kb.segments).
+    """
+    by_article = _by_article(corpus, todo)
     sizes = {slug: len(corpus.articles[slug].sections) + len(by_article[slug]) for slug in todo}
     done = 0
 
@@ -391,23 +426,61 @@ def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, tagge
         return thread_docs(corpus, slug, tagger.tags_for, by_article[slug])
 
     procs = segments.processes()
-    parallel = (report.full and procs > 1 and not optimize
-                and sum(sizes.values()) >= segments.PARALLEL_MIN_DOCS)
     writer = segments.writer(ix)
     try:
-        for slug in report.changed + report.removed:
-            writer.delete_by_term("article", slug)
-        if parallel:
-            new, words = segments.write_parallel(
-                ix, segments.split_runs(todo, sizes, procs), docs, step)
+        if procs > 1 and sum(sizes.values()) >= segments.PARALLEL_MIN_DOCS:
+            new, words, digests = segments.write_parallel(
+                ix, segments.split_runs(todo, sizes, procs), docs, step, doc_digest)
             segments.commit(writer, new)
         else:
-            words = segments.add_units(writer, todo, docs, step)
-            writer.commit(mergetype=OPTIMIZE if optimize else segments.merge_small)
+            words, digests = segments.add_units(writer, todo, docs, step, doc_digest)
+            writer.commit(mergetype=segments.merge_small)
     except BaseException:
         writer.cancel()
         raise
-    return words
+    ledger = {slug: {"docs": digests[slug], "comments": _lines(by_article[slug])} for slug in todo}
+    return words, ledger
+
+
+def _write_changes(ix, corpus: Corpus, todo: list[str], report: BuildReport, old_ledger: dict,
+                   tagger, progress, optimize: bool = False) -> tuple[set[str], dict]:
+    """Rewrite the documents that changed in ``todo``; return their spelling words, the ledger.
+
+    Each changed article's documents are compared with the ledger: only new and changed
+    documents are written, and those gone are deleted. ``optimize`` then rewrites every
+    segment into one (nothing deleted stays in the files).
+    """
+    by_article = _by_article(corpus, todo)
+    ledger = {slug: e for slug, e in old_ledger.items() if slug not in report.removed}
+    texts = []
+    writer = segments.writer(ix)
+    try:
+        for slug in report.removed:
+            writer.delete_by_term("article", slug)
+        for n, slug in enumerate(todo, 1):
+            before = old_ledger.get(slug, {}).get("docs", {})
+            after = {}
+            for doc in thread_docs(corpus, slug, None, by_article[slug]):
+                doc_id = doc["id"]
+                after[doc_id] = digest = doc_digest(doc)
+                if before.get(doc_id) == digest:
+                    continue
+                if doc_id in before:
+                    writer.delete_by_term("id", doc_id)
+                if doc["kind"] != KIND_SECTION:
+                    doc["rule_tags"] = ",".join(tagger.tags_for(corpus.comments[doc_id]))
+                writer.add_document(**doc)
+                texts.append(doc["body"])
+            for doc_id in before.keys() - after.keys():
+                writer.delete_by_term("id", doc_id)
+            ledger[slug] = {"docs": after, "comments": _lines(by_article[slug])}
+            if progress:
+                progress(n, len(todo), slug)
+        writer.commit(mergetype=OPTIMIZE if optimize else segments.merge_small)
+    except BaseException:
+        writer.cancel()
+        raise
+    return segments.spelling_words(texts), ledger
 
 
 def open_index(index_dir: Path):

@@ -221,19 +221,23 @@ def write_words(gen, words: Iterable[str]) -> None:
 
 Docs = Callable[[str], Iterable[dict]]
 Progress = Callable[[str], None]
+Digest = Callable[[dict], str]
 
 
-def add_units(w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None
-              ) -> set[str]:
-    """Add the documents of each unit to a writer; return their spelling words."""
+def add_units(w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None,
+              digest: Digest) -> tuple[set[str], dict[str, dict[str, str]]]:
+    """Add the documents of each unit to a writer; return their spelling words and digests."""
     texts = []
+    digests: dict[str, dict[str, str]] = {}
     for unit in units:
+        mine = digests[unit] = {}
         for doc in docs(unit):
             w.add_document(**doc)
             texts.append(doc["body"])
+            mine[doc["id"]] = digest(doc)
         if progress:
             progress(unit)
-    return spelling_words(texts)
+    return spelling_words(texts), digests
 
 
 def split_runs(units: list[str], sizes: dict[str, int], runs: int) -> list[list[str]]:
@@ -248,27 +252,30 @@ def split_runs(units: list[str], sizes: dict[str, int], runs: int) -> list[list[
     return [r for r in out if r]
 
 
-def _child(ix, units: list[str], docs: Docs, conn) -> None:
+def _child(ix, units: list[str], docs: Docs, digest: Digest, conn) -> None:
     try:
         w = writer(ix, lock=False)
-        words = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)))
+        words, digests = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)), digest)
         segment = w._finalize_segment()
-        conn.send(("done", (segment, words)))
+        conn.send(("done", (segment, words, digests)))
     except BaseException:  # the parent reports it; a child must not unwind into its caller
         conn.send(("error", traceback.format_exc(limit=4)))
     finally:
         conn.close()
 
 
-def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | None
-                   ) -> tuple[list, set[str]]:
-    """Write each run of units as a segment in its own forked process; return segments, words."""
+def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | None,
+                   digest: Digest) -> tuple[list, set[str], dict[str, dict[str, str]]]:
+    """Write each run of units as a segment in its own forked process.
+
+    Return the segments, the spelling words and the document digests of every unit.
+    """
     ctx = multiprocessing.get_context("fork")
     workers = []
     try:
         for units in runs:
             parent_end, child_end = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(ix, units, docs, child_end), daemon=True)
+            p = ctx.Process(target=_child, args=(ix, units, docs, digest, child_end), daemon=True)
             p.start()
             child_end.close()
             workers.append((p, parent_end))
@@ -301,9 +308,11 @@ def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | N
                 p.join()
     segments = [results[k][0] for k in range(len(workers))]
     words: set[str] = set()
+    digests: dict[str, dict[str, str]] = {}
     for k in range(len(workers)):
         words |= results[k][1]
-    return segments, words
+        digests.update(results[k][2])
+    return segments, words, digests
 
 
 def processes() -> int:
