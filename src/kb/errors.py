@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """Return a value as a message quotes it: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class KbError(Exception):
     """Base of every error the library reports to a user."""
 

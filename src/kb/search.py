@@ -34,7 +34,7 @@ from whoosh.scoring import BM25F
 from whoosh.spelling import Corrector, ListCorrector
 
 from kb.analysis import STOP_WORDS, synonyms, terms
-from kb.errors import NotFoundError, UsageError
+from kb.errors import NotFoundError, UsageError, shown
 from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
 from kb.scoring import IndexArrays, top
@@ -49,6 +49,10 @@ COORD = 0.5  # weight of the share of query terms a document matches
 CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
 BM25_B, BM25_K1 = 0.5, 1.2
 SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
+# Longer "words" are noise (pasted links, keyboard mashing); their spelling automata take
+# most of a second to build, so they are never corrected or matched fuzzily.
+MAX_WORD = 30
+MAX_CORRECTIONS = 12  # distinct unknown words looked up for "did you mean", at most
 IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
 
@@ -152,6 +156,15 @@ def _date_str(value) -> str:
             return value.date().isoformat()
         return value.isoformat(timespec="minutes")
     return str(value or "")
+
+
+def _id_term(doc_id: str, what: str) -> str:
+    """Return ``doc_id`` if a document could carry it; raise :class:`NotFoundError` if not."""
+    try:
+        doc_id.encode("utf-8")  # ids are UTF-8 terms in the index
+    except UnicodeEncodeError:  # lone surrogates: what undecodable command-line bytes become
+        raise NotFoundError(f"no {what} with id {shown(doc_id)}") from None
+    return doc_id
 
 
 def _split(value: str) -> list[str]:
@@ -449,7 +462,8 @@ class KnowledgeBase:
                 result.relaxed = "nothing matched with your filters; showing results without them"
                 return
         words = [w for w in clean.lower().split() if w.isalpha() and w not in STOP_WORDS]
-        fuzzy = [Q.FuzzyTerm("body", w, maxdist=1, prefixlength=1) for w in words[:12] if len(w) > 3]
+        fuzzy = [Q.FuzzyTerm("body", w, maxdist=1, prefixlength=1) for w in words[:12]
+                 if 3 < len(w) <= MAX_WORD]
         if fuzzy:
             q = Q.Or(fuzzy)
             rs = s.search(q, filter=self._filter(filters, ADVICE_KINDS + (KIND_STORY,)), limit=limit)
@@ -471,14 +485,17 @@ class KnowledgeBase:
         corrector = None
         changed = False
         out = []
+        known: dict[str, list[str]] = {}  # a word repeated is corrected once
         for word in text.split():
             core = word.strip(".,!?;:\"'()[]{}").lower()
             if (
-                len(core) >= 4 and core.isalpha() and core not in STOP_WORDS
+                4 <= len(core) <= MAX_WORD and core.isalpha() and core not in STOP_WORDS
                 and not any(reader.doc_frequency("body", t) for t in terms(core))
             ):
                 corrector = corrector or self._corrector(s)
-                options = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
+                if core not in known and len(known) < MAX_CORRECTIONS:
+                    known[core] = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
+                options = known.get(core)
                 if options:
                     out.append(word.lower().replace(core, options[0]))
                     changed = True
@@ -490,9 +507,9 @@ class KnowledgeBase:
         """Return the reader stories most like a given comment, from other threads."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         with self._reading() as (s, arrays):
-            docnum = s.document_number(id=comment_id)
+            docnum = s.document_number(id=_id_term(comment_id, "comment or section"))
             if docnum is None:
-                raise NotFoundError(f"no comment or section with id {comment_id!r}")
+                raise NotFoundError(f"no comment or section with id {shown(comment_id)}")
             fields = s.stored_fields(docnum)
             keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
             if not keys:
@@ -511,18 +528,18 @@ class KnowledgeBase:
         """Return the stored fields of one section or comment."""
         ix, _ = self._index()
         with ix.searcher() as s:
-            fields = s.document(id=doc_id)
+            fields = s.document(id=_id_term(doc_id, "comment or section"))
         if fields is None:
-            raise NotFoundError(f"no comment or section with id {doc_id!r}")
+            raise NotFoundError(f"no comment or section with id {shown(doc_id)}")
         return fields
 
     def thread(self, comment_id: str) -> list[dict]:
         """Return the whole thread holding a comment, in order, each with its ``depth``."""
         ix, _ = self._index()
         with ix.searcher() as s:
-            fields = s.document(id=comment_id)
+            fields = s.document(id=_id_term(comment_id, "comment"))
             if fields is None or fields["kind"] == KIND_SECTION:
-                raise NotFoundError(f"no comment with id {comment_id!r}")
+                raise NotFoundError(f"no comment with id {shown(comment_id)}")
             docs = list(s.documents(thread=fields["thread"]))
         docs.sort(key=lambda d: d["position"])
         return docs
@@ -559,13 +576,14 @@ class KnowledgeBase:
         if not tags:
             raise UsageError("name at least one tag to browse (see `kb tags`)")
         if sort not in SORTS:
-            raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+            raise UsageError(f"unknown sort {shown(sort)}; use one of {', '.join(SORTS)}")
         ix, manifest = self._index()
         known = {t["id"] for t in manifest.get("tags", [])}
         for t in tags:
             if known and t not in known:
-                raise NotFoundError(f"unknown tag {t!r}; `kb tags` lists them")
+                raise NotFoundError(f"unknown tag {shown(t)}; `kb tags` lists them")
         limit = max(1, min(int(limit), MAX_LIMIT))
+        offset = max(0, int(offset))
         filt = self._filter(Filters(tags=tuple(tags)), (KIND_STORY, KIND_REPLY))
         sortedby = {"newest": "date", "oldest": "date", "discussed": "thread_size"}[sort]
         reverse = sort != "oldest"

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
-from kb.errors import NotFoundError, UsageError
+from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
 from kb.model import KIND_STORY
 from kb.search import SORTS, Hit, KnowledgeBase
@@ -103,11 +103,11 @@ def browse(
     if not tags:
         raise UsageError("name at least one tag to browse (see `kb tags`)")
     if sort not in SORTS:
-        raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        raise UsageError(f"unknown sort {shown(sort)}; use one of {', '.join(SORTS)}")
     known = {t["id"] for t in kb.manifest.get("tags", [])}
     for t in tags:
         if t not in known:
-            raise NotFoundError(f"unknown tag {t!r}; `kb tags` lists them")
+            raise NotFoundError(f"unknown tag {shown(t)}; `kb tags` lists them")
     suggested = _suggested(kb, threshold)
     chosen = []
     for d in kb.all_comments():
@@ -119,7 +119,8 @@ def browse(
         chosen.sort(key=lambda p: (-p[0]["thread_size"], -p[0]["date"].timestamp()))
     else:
         chosen.sort(key=lambda p: p[0]["date"], reverse=(sort == "newest"))
-    page = chosen[offset: offset + max(1, limit)]
+    offset = max(0, int(offset))  # a negative offset would count from the end
+    page = chosen[offset: offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
 
 
