@@ -179,6 +179,9 @@ def decode_text(raw: bytes, name: str, encoding: str = "utf-8") -> str:
             f"{name}:{line}: not {encoding.upper()} text (byte 0x{raw[exc.start]:02x}); "
             "save the file as UTF-8"
         ) from None
+    except UnicodeError:  # a codec that fails in its own way (punycode, idna, undefined)
+        raise ImportFormatError(f"{name}:1: cannot be read as {encoding!r} text; "
+                                "save the file as UTF-8") from None
 
 
 def read_bytes(path, what: str) -> bytes:

@@ -128,6 +128,13 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
             what = "the XML ends too early (a truncated export?)"
         raise ImportFormatError(f"{name}:{line}: not well-formed XML: {what} (column {column + 1})"
                                 ) from None
+    except (LookupError, ValueError, UnicodeError):
+        # expat hands the declared encoding to Python's codecs: an unknown name, a codec
+        # that is not for text, or a multi-byte one expat cannot use
+        raise ImportFormatError(
+            f"{name}:1: the XML declares the encoding {declared!r}, which cannot be read "
+            "here; export the file again as UTF-8"
+        ) from None
     return root, target.lines
 
 
