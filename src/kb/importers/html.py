@@ -145,20 +145,23 @@ def _comment_nodes(page: _Page):
 
 
 def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> None:
-    kids = [k.extract() for k in li.find_all(["ol", "ul"], class_="children", recursive=False)]
-    classes = set(li.get("class") or [])
-    m = re.search(r"(\d+)$", li.get("id") or "")
-    number = m.group(1) if m else ""
-    cid = None
-    if classes & {"pingback", "trackback"}:
-        batch.skip("comment", c.PINGBACK, where, f"comment {number}")
-    elif li.select_one(".comment-awaiting-moderation"):
-        batch.skip("comment", c.PENDING, where, f"comment {number}: awaiting moderation")
-    else:
-        cid = _own_comment(batch, page, li, parent, where, number, "bypostauthor" in classes)
-    for kid in kids:
-        for child in kid.find_all("li", recursive=False):
-            _read_comment(batch, page, child, cid or parent, where)
+    # a stack, not recursion: a hostile page may nest replies thousands of levels deep
+    stack = [(li, parent)]
+    while stack:
+        li, parent = stack.pop()
+        kids = [k.extract() for k in li.find_all(["ol", "ul"], class_="children", recursive=False)]
+        classes = set(li.get("class") or [])
+        m = re.search(r"(\d+)$", li.get("id") or "")
+        number = m.group(1) if m else ""
+        cid = None
+        if classes & {"pingback", "trackback"}:
+            batch.skip("comment", c.PINGBACK, where, f"comment {number}")
+        elif li.select_one(".comment-awaiting-moderation"):
+            batch.skip("comment", c.PENDING, where, f"comment {number}: awaiting moderation")
+        else:
+            cid = _own_comment(batch, page, li, parent, where, number, "bypostauthor" in classes)
+        children = [child for kid in kids for child in kid.find_all("li", recursive=False)]
+        stack.extend((child, cid or parent) for child in reversed(children))
 
 
 def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str,

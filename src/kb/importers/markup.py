@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from markdownify import MarkdownConverter
 
 from kb.importers.common import clean_body
@@ -25,6 +25,9 @@ _KNOWN_SHORTCODES = _MEDIA_SHORTCODES + ("contact-form-7", "contact-form", "more
                                          "sourcecode", "youtube", "vimeo", "instagram", "tweet")
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*)$")
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
+# Posts nest a handful of elements; the converter recurses about three calls per level, so
+# a hostile file nesting hundreds of elements would exhaust the stack.
+MAX_DEPTH = 64
 
 
 def _parse(html: str) -> BeautifulSoup:
@@ -108,8 +111,24 @@ def _shift_headings(markdown: str) -> str:
     return "\n".join(lines)
 
 
+def _flatten_deep(tree, limit: int = MAX_DEPTH) -> None:
+    """Unwrap the elements nested deeper than ``limit``, keeping their text in place."""
+    deep: list[Tag] = []
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.contents:
+            if isinstance(child, Tag):
+                if depth >= limit:
+                    deep.append(child)
+                stack.append((child, depth + 1))
+    for tag in reversed(deep):  # innermost first: each one then holds only text
+        tag.unwrap()
+
+
 def tree_to_markdown(tree, links: bool = True) -> str:
     """Return clean Markdown for a parsed HTML tree or element."""
+    _flatten_deep(tree)
     for node in tree.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()
     for tag in tree.find_all(["script", "style", "noscript", "iframe", "form", "object", "svg"]):
