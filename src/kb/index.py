@@ -40,6 +40,7 @@ SCHEMA_VERSION = 9
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
+RETIRE_GRACE = 30.0  # seconds a replaced generation stays for the requests that opened it
 
 Progress = Callable[[int, int, str], None]
 
@@ -264,11 +265,33 @@ def _swap(index_dir: Path, gen: Path) -> None:
     fsync_dir(index_dir)
 
 
-def _prune(index_dir: Path, keep: set[str]) -> None:
-    """Remove generations other than ``keep`` (the new one and the one before it)."""
-    for p in index_dir.glob("gen-*"):
-        if p.name not in keep and p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
+def _prune(index_dir: Path, keep: set[str], grace: float = RETIRE_GRACE) -> None:
+    """Remove generations other than ``keep`` once no request can still be reading them.
+
+    Whoosh opens a generation's files lazily (stored fields and columns on first use), so
+    a request that opened a generation just before two swaps fails, or reads zeros, if its
+    files go away under it. A generation that was live is removed only when the one that
+    replaced it has been live for ``grace`` seconds; one without a manifest never was.
+    """
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
+    live = {p.name: _built_at(p) for p in gens}
+    now = time.time()
+    for i, p in enumerate(gens):
+        if p.name in keep:
+            continue
+        if grace > 0 and live[p.name] is not None:
+            after = [live[q.name] for q in gens[i + 1:] if live[q.name] is not None]
+            if after and now - after[0] < grace:
+                continue  # replaced moments ago: a request may still hold it
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _built_at(gen: Path) -> float | None:
+    """Return when a generation was completed (its manifest written), None if it never was."""
+    try:
+        return (gen / MANIFEST).stat().st_mtime
+    except OSError:
+        return None
 
 
 def build_index(
@@ -373,7 +396,8 @@ def build_index(
             shutil.rmtree(gen, ignore_errors=True)
             raise
         _swap(index_dir, gen)
-        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen and not purge else set()))
+        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen and not purge else set()),
+               grace=0 if purge else RETIRE_GRACE)
     report.seconds = time.perf_counter() - start
     return report
 
