@@ -56,7 +56,7 @@ def analyzer() -> StemmingAnalyzer:
 
 def terms(text: str) -> list[str]:
     """Return the stemmed terms of ``text`` in order, stop words left out."""
-    return [t.text for t in _ANALYZER(text)]
+    return [s for s, _, _ in tokens(text)]
 
 
 def term_counts(text: str) -> dict[str, int]:
@@ -90,8 +90,21 @@ class CountingFrequency(Frequency):
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    """Return ``(stem, start, end)`` for each word of ``text`` that is not a stop word."""
-    return [(t.text, t.startchar, t.endchar) for t in _ANALYZER(text, chars=True)]
+    """Return ``(stem, start, end)`` for each word of ``text`` that is not a stop word.
+
+    The analyzer's tokens (``analyzer()(text, chars=True)``), found in one loop.
+    """
+    out = []
+    stems = _STEMS
+    for m in _TOKEN_RE.finditer(text):
+        word = m.group().lower()  # after tokenizing, as the analyzer does
+        if len(word) < MIN_WORD or word in STOP_WORDS:
+            continue
+        s = stems.get(word)
+        if s is None:
+            s = stems[word] = stem(word)
+        out.append((s, m.start(), m.end()))
+    return out
 
 
 @lru_cache(maxsize=4096)

@@ -36,7 +36,7 @@ from kb.fsutil import fsync_dir, write_atomic
 from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -50,6 +50,12 @@ def _text(**kwargs) -> TEXT:
     f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
     f.format = CountingFrequency(field_boost=f.format.field_boost)
     return f
+
+
+def _single_term(field: NUMERIC) -> NUMERIC:
+    """Index a number as one term: date ranges still work, each document costs one posting."""
+    field.shift_step = 0
+    return field
 
 
 def make_schema() -> Schema:
@@ -72,7 +78,7 @@ def make_schema() -> Schema:
         # sorted on, never searched by range
         position=NUMERIC(stored=True, sortable=True, shift_step=0),
         thread_size=NUMERIC(stored=True, sortable=True, shift_step=0),
-        date=DATETIME(stored=True, sortable=True),
+        date=_single_term(DATETIME(stored=True, sortable=True)),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
         removed_tags=STORED,
