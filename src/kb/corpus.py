@@ -142,9 +142,12 @@ def _read_site(r: _Reader) -> Site:
     if not path.exists():
         r.problem(path, 1, "missing file: create site.yaml with at least `title` and `author`")
         return fallback
+    known = len(r.problems)
     text = r.text(path)
     data = r.yaml(path, text) if text is not None else None
     if data is None:
+        if len(r.problems) == known:  # read and parsed, but nothing in it
+            r.problem(path, 1, "empty file: write at least `title` and `author`")
         return fallback
     if not isinstance(data, dict):
         r.problem(path, 1, "expected a mapping with `title` and `author`")
@@ -251,8 +254,11 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
     if not m:
         r.problem(path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'")
         return None
+    known = len(r.problems)
     meta = r.yaml(path, m.group(1), offset=1)
     if meta is None:
+        if len(r.problems) == known:  # parsed, but empty: say so, never drop the article silently
+            r.problem(path, 2, "empty front matter: add `title:` and `date:` between the '---'")
         return None
     if not isinstance(meta, dict):
         r.problem(path, 2, "front matter must be a mapping of `key: value` lines")
