@@ -32,7 +32,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from kb.analysis import STOP_WORDS
+from kb.analysis import STOP_WORDS, CountingFrequency
 from kb.errors import KbError
 from kb.fsutil import write_atomic
 
@@ -46,31 +46,45 @@ _WORD_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 
 
 class MemoryPool:
-    """A posting pool kept in memory and grouped by term, so only the terms need sorting."""
+    """A posting pool kept in memory and grouped by field and term: only terms get sorted."""
 
     def __init__(self):
-        self._terms: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
-        self._values: dict[bytes, bytes] = {}
-        self.fieldnames: set[str] = set()
+        self._fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
+
+    @property
+    def fieldnames(self) -> set[str]:
+        """The fields that have postings."""
+        return set(self._fields)
+
+    def terms_of(self, fieldname: str) -> dict[bytes, list[tuple[int, float, bytes]]]:
+        """Return the postings of one field by term, to add to directly."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        return terms
 
     def add(self, item) -> None:
         """Add one (fieldname, term bytes, docnum, weight, value bytes) posting."""
         fieldname, tbytes, docnum, weight, vbytes = item
-        key = (fieldname, tbytes)
-        postings = self._terms.get(key)
+        terms = self.terms_of(fieldname)
+        postings = terms.get(tbytes)
         if postings is None:
-            postings = self._terms[key] = []
-            self.fieldnames.add(fieldname)
-        if vbytes:  # the same few encoded frequencies repeat millions of times
-            vbytes = self._values.setdefault(vbytes, vbytes)
+            postings = terms[tbytes] = []
         postings.append((docnum, weight, vbytes))
+
+    def _sorted(self) -> Iterator[tuple[str, bytes, list[tuple[int, float, bytes]]]]:
+        for fieldname in sorted(self._fields):
+            terms = self._fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                postings = terms.pop(tbytes)
+                ids = [p[0] for p in postings]
+                if ids != sorted(ids):  # documents arrive in order, unless segments merged
+                    postings.sort()
+                yield fieldname, tbytes, postings
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         """Yield every posting, sorted by field, term and document."""
-        for key in sorted(self._terms):
-            fieldname, tbytes = key
-            postings = self._terms.pop(key)
-            postings.sort(key=_docnum)
+        for fieldname, tbytes, postings in self._sorted():
             for docnum, weight, vbytes in postings:
                 yield fieldname, tbytes, docnum, weight, vbytes
 
@@ -83,10 +97,7 @@ class MemoryPool:
         """
         lastfn = None
         dfl: list = []
-        for key in sorted(self._terms):
-            fieldname, tbytes = key
-            postings = self._terms.pop(key)
-            postings.sort(key=_docnum)
+        for fieldname, tbytes, postings in self._sorted():
             if fieldname != lastfn:
                 if lastfn is not None:
                     fw.finish_field()
@@ -125,11 +136,7 @@ class MemoryPool:
 
     def cleanup(self) -> None:
         """Drop whatever is left."""
-        self._terms.clear()
-
-
-def _docnum(posting: tuple[int, float, bytes]) -> int:
-    return posting[0]
+        self._fields.clear()
 
 
 class _Lengths:
@@ -161,11 +168,61 @@ class _Lengths:
 
 
 class FastSegmentWriter(SegmentWriter):
-    """A segment writer with an in-memory pool and fast length lookups."""
+    """A segment writer with an in-memory pool, a lean ``add_document`` and fast lengths."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self.pool = MemoryPool()
+        # Whoosh's add_document also handles boosts, spelling fields and term vectors;
+        # this schema has none of them, so a document can take the short way
+        self._plain = not any(f.separate_spelling() or f.vector for _, f in self.schema.items())
+
+    def add_document(self, **fields):
+        if not self._plain or any(name.startswith("_") for name in fields):
+            return super().add_document(**fields)
+        self._check_state()
+        schema = self.schema
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        docnum = self.docnum
+        pool = self.pool
+        perdoc = self.perdocwriter
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    terms = pool.terms_of(name)
+                    fmt = field.format
+                    if isinstance(fmt, CountingFrequency) and isinstance(value, str):
+                        items = fmt.word_values(value, None)
+                        encode = True
+                    else:
+                        items = field.index(value)
+                        encode = False
+                    scorable = field.scorable
+                    for text, freq, weight, vbytes in items:
+                        tbytes = text.encode("utf-8") if encode else text
+                        if scorable:
+                            length += freq
+                        postings = terms.get(tbytes)
+                        if postings is None:
+                            postings = terms[tbytes] = []
+                        postings.append((docnum, weight, vbytes))
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdoc.add_column_value(name, column, field.to_column_value(value))
+        except ValueError:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def _flush_segment(self):
         self.perdocwriter.close()
