@@ -68,7 +68,7 @@ def _answers(index_dir, texts=QUERIES):
 
 def test_a_build_in_several_processes_answers_as_one(corpus_copy, tmp_path, monkeypatch):
     build_index(corpus_copy, tmp_path / "one")
-    monkeypatch.setattr(segments, "PARALLEL_MIN_DOCS", 0)
+    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(segments, "processes", lambda: 2)
     build_index(corpus_copy, tmp_path / "two")
     toc = sorted(current_generation(tmp_path / "two").glob("*.pst"))
@@ -76,6 +76,20 @@ def test_a_build_in_several_processes_answers_as_one(corpus_copy, tmp_path, monk
     assert _answers(tmp_path / "one") == _answers(tmp_path / "two")
     assert read_ledger(current_generation(tmp_path / "one")) == read_ledger(
         current_generation(tmp_path / "two"))
+
+
+def test_a_build_in_several_processes_reports_problems_as_one(corpus_copy, tmp_path,
+                                                             monkeypatch):
+    path = corpus_copy / "comments" / "space.yaml"  # reuses an id of affairs.yaml
+    path.write_text(path.read_text() + REPLY.replace("c-000012", "c-000020"))
+    with pytest.raises(CorpusError) as one:
+        build_index(corpus_copy, tmp_path / "one")
+    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(segments, "processes", lambda: 2)
+    with pytest.raises(CorpusError) as two:
+        build_index(corpus_copy, tmp_path / "two")
+    assert one.value.problems == two.value.problems
+    assert current_generation(tmp_path / "two") is None
 
 
 REPLY = ('  - id: "c-000012"\n    parent: "c-000010"\n    author: "Ada"\n    date: 2013-02-01\n'
@@ -96,7 +110,7 @@ def test_an_update_rewrites_only_the_documents_that_changed(corpus_copy, tmp_pat
 
     monkeypatch.setattr(segments.FastSegmentWriter, "add_document", spy)
     report = build_index(corpus_copy, ix_dir)
-    assert report.changed == ["space"] and report.comments == 9
+    assert report.changed == ["space"] and report.comments == 10
     # the new reply and the rest of its thread (the story's replies and the thread's size
     # changed), not the articles' sections or the other threads
     assert sorted(written) == ["c-000010", "c-000011", "c-000012"]
