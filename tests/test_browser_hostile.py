@@ -1,0 +1,176 @@
+"""Untrusted text in a real browser: readers' markup is shown, never run, fetched or styled.
+
+Comment c-000022 of the fixture corpus carries a style sheet, event handlers, javascript:
+and data: links, images in Markdown and HTML, frames, a meta refresh, a base element and
+a full-page link; c-000005 carries a script. Every page that shows them (the story, the
+search results with their threads, the tag page, the article) must raise no dialog,
+request nothing from any host but the app's, and keep its own look.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+MAIN = '[data-testid="stMain"]'
+
+# what the page may hold inside a comment or snippet: text, paragraphs, emphasis, links
+DOM_REPORT = """
+() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const out = {handlers: [], links: [], embedded: [], styled: [], fixed: []};
+  for (const el of main.querySelectorAll('*')) {
+    for (const a of el.attributes) {
+      if (a.name.startsWith('on')) out.handlers.push(el.tagName + ' ' + a.name);
+    }
+    if (el.tagName === 'A') {
+      const href = (el.getAttribute('href') || '').trim();
+      const scheme = href.match(/^([a-z][a-z0-9+.-]*):/i);
+      if (scheme && !['http', 'https', 'mailto'].includes(scheme[1].toLowerCase()))
+        out.links.push(href);
+    }
+    const pos = getComputedStyle(el).position;
+    if (pos === 'fixed' && (el.textContent || '').includes('cover')) out.fixed.push(el.tagName);
+  }
+  for (const box of main.querySelectorAll('.kb-comment, .kb-snippet')) {
+    for (const el of box.querySelectorAll(
+        'img, iframe, svg, object, embed, link, meta, base, style, script, form, input, video, audio'))
+      out.embedded.push(el.tagName);
+    for (const el of box.querySelectorAll('[style]')) out.styled.push(el.tagName);
+  }
+  out.bodyDisplay = getComputedStyle(document.body).display;
+  out.bodyBackground = getComputedStyle(document.body).backgroundColor;
+  out.base = document.baseURI;
+  return out;
+}
+"""
+
+
+class Watch:
+    """Everything a page does that a hostile comment might cause."""
+
+    def __init__(self, page):
+        self.dialogs, self.requests = [], []
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def foreign(self) -> list[str]:
+        out = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about"):
+                if "evil" in url or "PHNjcmlwdD" in url:
+                    out.append(url)
+                continue
+            if parts.hostname != "127.0.0.1":
+                out.append(url)
+        return out
+
+
+def _settle(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator(IDLE)).to_have_count(1)
+    page.wait_for_timeout(300)  # time for anything that would load, run or redirect
+
+
+def _assert_inert(page, watch: Watch, app_url: str) -> None:
+    report = page.evaluate(DOM_REPORT)
+    assert watch.dialogs == []
+    assert watch.foreign() == []
+    assert report["handlers"] == [], report["handlers"]
+    assert report["links"] == [], report["links"]
+    assert report["embedded"] == [], report["embedded"]
+    assert report["styled"] == [], report["styled"]
+    assert report["fixed"] == []
+    assert report["bodyDisplay"] != "none"
+    assert report["bodyBackground"] != "rgb(255, 0, 0)"
+    assert report["base"].startswith(app_url)
+    assert page.url.startswith(app_url)  # no meta refresh took the page away
+
+
+def _hover_everything(page) -> None:
+    """Move the pointer over each comment, so an onmouseover that survived would fire."""
+    boxes = page.locator(f"{MAIN} .kb-comment, {MAIN} .kb-snippet")
+    for i in range(min(boxes.count(), 12)):
+        if boxes.nth(i).is_visible():
+            boxes.nth(i).hover()
+
+
+def test_story_page_shows_hostile_markup_as_text(app_server, page):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(app_server.url + "/story?comment=c-000022")
+    expect(page.get_by_text("Pelican lighthouse note")).to_be_visible()
+    expect(page.get_by_text("<style>body { display: none !important }</style>",
+                            exact=False)).to_be_visible()
+    expect(page.get_by_text("onmouseover=", exact=False)).to_be_visible()
+    _hover_everything(page)
+    _settle(page)
+    _assert_inert(page, watch, app_server.url)
+    links = page.locator(f"{MAIN} .kb-comment a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    # the Markdown http link keeps its address; the javascript: and data: ones lost theirs
+    assert [h for h in hrefs if h is not None] == ["http://evil.example/badge"]
+    assert len(hrefs) == 3
+    assert all("nofollow" in (links.nth(i).get_attribute("rel") or "")
+               for i in range(links.count()))
+
+
+def test_search_results_and_their_threads_stay_inert(app_server, page):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(app_server.url + "/?q=" + quote("pelican lighthouse boyfriend broke up"))
+    expect(page.get_by_text("Readers in your situation")).to_be_visible()
+    expect(page.locator(f"{MAIN} mark").first).to_be_visible()
+    for i in range(page.get_by_text("Whole conversation").count()):
+        page.get_by_text("Whole conversation").nth(i).click()  # render every thread too
+    expect(page.get_by_text("Pelican lighthouse note").first).to_be_visible()
+    _hover_everything(page)
+    _settle(page)
+    _assert_inert(page, watch, app_server.url)
+    snippets = page.locator(f"{MAIN} .kb-snippet")
+    assert snippets.count() >= 2
+    for i in range(snippets.count()):  # escaped text; the only markup is <mark>
+        tags = set(re.findall(r"</?([a-zA-Z]+)", snippets.nth(i).inner_html()))
+        assert tags <= {"mark", "p", "br"}, tags
+
+
+def test_tag_page_stays_inert(app_server, page):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(app_server.url + "/browse?tag=no-contact")
+    expect(page.get_by_text("Pelican lighthouse note").first).to_be_visible()
+    _hover_everything(page)
+    _settle(page)
+    _assert_inert(page, watch, app_server.url)
+
+
+def test_article_threads_stay_inert(app_server, page):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(app_server.url + "/article?article=affairs")
+    expect(page.get_by_text("Pelican lighthouse note")).to_be_visible()
+    _settle(page)
+    _assert_inert(page, watch, app_server.url)
+
+
+def test_an_author_page_by_address_shows_only_the_lock(app_server, page):
+    from playwright.sync_api import expect
+
+    page.goto(app_server.url + "/author-faq?q=zebra&tag=affair&is_author=1&comment=c-000001")
+    expect(page.get_by_text("The author's pages are locked").or_(
+        page.get_by_label("Author's password"))).to_be_visible()
+    _settle(page)
+    assert page.locator(f'{MAIN} [data-testid="stDataFrame"], {MAIN} [data-testid="stTab"], '
+                        f'{MAIN} [data-testid="stTable"]').count() == 0
+    assert page.get_by_text("Suggestions").count() == 0
+    assert page.get_by_text("Asked in search").count() == 0
