@@ -215,7 +215,8 @@ def _run(page: str | None, params: dict[str, str]):
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["author_password_hash"] = "pbkdf2_sha256$1000$00$00"
-    if page:
+    if page:  # a page is chosen after a first run, as a reader follows the navigation
+        at.run()
         at.switch_page(PAGES + page)
     for k, v in params.items():
         at.query_params[k] = v
