@@ -90,7 +90,7 @@ def test_retired_generations_are_removed_once_no_request_can_hold_them(two_versi
     assert len(list(index.glob("gen-*"))) == 2  # the new one and the one before it
 
 
-SWAPS = 24
+SWAPS = 16
 READERS = 4
 
 
