@@ -343,7 +343,10 @@ def build_index(
             report.comments = sum(a["comments"] for a in old.get("articles", []))
             report.seconds = time.perf_counter() - start
             return report
-        if report.full or purge:
+        runs = None if purge or not report.full else _parallel_runs(corpus_dir, todo)
+        if runs:  # the worker processes read the comments, a run of files each
+            corpus, problems = read_corpus(corpus_dir, only=())
+        elif report.full or purge:
             corpus, problems = read_corpus(corpus_dir)
         else:  # only the changed files; the ledger stands in for the others
             corpus, problems = read_corpus(
@@ -351,14 +354,7 @@ def build_index(
                 known=known_comments(old_ledger, set(todo) | set(report.removed)))
         if problems:
             raise CorpusError(problems)
-        counts = {a["slug"]: a["comments"] for a in (old or {}).get("articles", [])}
-        for c in corpus.comments.values():
-            counts[c.article] = 0
-        for c in corpus.comments.values():
-            counts[c.article] += 1
-        counts = {slug: counts.get(slug, 0) for slug in corpus.articles}
         report.articles = len(corpus.articles)
-        report.comments = sum(counts.values())
         tagger = RuleTagger(corpus.tags.values())
         gen = _next_generation(index_dir)
         try:
@@ -369,8 +365,10 @@ def build_index(
                 _link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
             words, ledger = _write_units(ix, corpus, todo, report, old_ledger, tagger, progress,
-                                         optimize=purge)
+                                         optimize=purge, runs=runs, corpus_dir=corpus_dir)
             write_ledger(gen, ledger)
+            counts = {slug: len(ledger[slug]["comments"]) for slug in corpus.articles}
+            report.comments = sum(counts.values())
             if purge:  # nothing of a purged comment may stay behind, not even its words
                 words = segments.spelling_words(
                     [s.body for a in corpus.articles.values() for s in a.sections]
@@ -418,11 +416,83 @@ def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
 
 
 def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, old_ledger, tagger,
-                 progress, optimize: bool = False) -> tuple[set[str], dict]:
-    """Write what a build has to: every article, or the documents that changed."""
+                 progress, optimize: bool = False, runs: list[list[str]] | None = None,
+                 corpus_dir: Path | None = None) -> tuple[set[str], dict]:
+    """Write what a build has to: every article, or the documents that changed.
+
+    With ``runs``, worker processes read and write a run of articles each (see
+    ``_write_runs``); ``corpus`` then holds the articles but no comments.
+    """
+    if runs:
+        return _write_runs(ix, corpus_dir, runs, tagger, progress)
     if report.full:
         return _write_all(ix, corpus, todo, tagger, progress)
     return _write_changes(ix, corpus, todo, report, old_ledger, tagger, progress, optimize)
+
+
+def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
+    """Split a full build into runs of articles for worker processes, if it is worth it."""
+    procs = segments.processes()
+    sizes = {}
+    for slug in todo:
+        path = corpus_dir / "comments" / f"{slug}.yaml"
+        sizes[slug] = path.stat().st_size if path.exists() else 0
+    if procs < 2 or sum(sizes.values()) < segments.PARALLEL_MIN_BYTES:
+        return None
+    return segments.split_runs(todo, sizes, procs)
+
+
+def _write_runs(ix, corpus_dir: Path, runs: list[list[str]], tagger, progress
+                ) -> tuple[set[str], dict]:
+    """Have worker processes read and write a run of articles each; return words, ledger.
+
+    Each worker reads its run's comments files and checks them; the parent then checks
+    that no id is used in two runs. Any problem, and the corpus is read again in one
+    process, so that every problem is reported as a plain build reports it.
+    """
+    total = sum(len(r) for r in runs)
+    done = 0
+
+    def step(slug: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, slug)
+
+    def prepare(units: list[str]):
+        part, problems = read_corpus(corpus_dir, only=set(units))
+        if problems:
+            return None, {"problems": len(problems)}
+        by_article = _by_article(part, units)
+
+        def docs(slug: str) -> Iterator[dict]:
+            return thread_docs(part, slug, tagger.tags_for, by_article[slug])
+
+        return docs, {"lines": {slug: _lines(by_article[slug]) for slug in units}}
+
+    writer = segments.writer(ix)
+    try:
+        results = segments.write_parallel(ix, runs, prepare, step, doc_digest)
+        seen: set[str] = set()
+        clash = False
+        for r in results:
+            ids = {cid for lines in r["info"].get("lines", {}).values() for cid in lines}
+            clash = clash or r["segment"] is None or bool(seen & ids)
+            seen |= ids
+        if clash:
+            _, problems = read_corpus(corpus_dir)
+            raise CorpusError(problems or [f"{corpus_dir}: a comment id is used twice"])
+        segments.commit(writer, [r["segment"] for r in results])
+    except BaseException:
+        writer.cancel()
+        raise
+    words: set[str] = set()
+    ledger = {}
+    for r in results:
+        words |= r["words"]
+        for slug, lines in r["info"]["lines"].items():
+            ledger[slug] = {"docs": r["digests"][slug], "comments": lines}
+    return words, ledger
 
 
 def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
@@ -438,12 +508,8 @@ def _lines(comments: list[Comment]) -> dict[str, int]:
 
 
 def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[set[str], dict]:
-    """Write every article into a new index; return the spelling words and the ledger.
-
-    A large corpus is written by several processes, a segment each (see kb.segments).
-    """
+    """Write every article into a new index in this process; return the words and the ledger."""
     by_article = _by_article(corpus, todo)
-    sizes = {slug: len(corpus.articles[slug].sections) + len(by_article[slug]) for slug in todo}
     done = 0
 
     def step(slug: str) -> None:
@@ -455,16 +521,10 @@ def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[s
     def docs(slug: str) -> Iterator[dict]:
         return thread_docs(corpus, slug, tagger.tags_for, by_article[slug])
 
-    procs = segments.processes()
     writer = segments.writer(ix)
     try:
-        if procs > 1 and sum(sizes.values()) >= segments.PARALLEL_MIN_DOCS:
-            new, words, digests = segments.write_parallel(
-                ix, segments.split_runs(todo, sizes, procs), docs, step, doc_digest)
-            segments.commit(writer, new)
-        else:
-            words, digests = segments.add_units(writer, todo, docs, step, doc_digest)
-            writer.commit(mergetype=segments.merge_small)
+        words, digests = segments.add_units(writer, todo, docs, step, doc_digest)
+        writer.commit(mergetype=segments.merge_small)
     except BaseException:
         writer.cancel()
         raise

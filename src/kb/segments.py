@@ -3,10 +3,9 @@
 A Whoosh index is a list of segments, and a search reads them all as one with
 the same statistics. A full build of a large corpus therefore splits the
 articles into as many runs as there are processor cores, and a forked worker
-process writes one segment per run (the corpus is already in memory, so the
-children share it for free); the parent then names all the segments in the
-index's table of contents. The runs are consecutive, so the documents keep the
-order a single writer would give them.
+process reads its run's files and writes one segment; the parent then names all
+the segments in the index's table of contents. The runs are consecutive, so the
+documents keep the order a single writer would give them.
 
 Each writer keeps its postings in memory, grouped by term: Whoosh's own pool
 pickles every posting into sorted runs on disk and merges them back, and sorts
@@ -38,7 +37,7 @@ from kb.fsutil import write_atomic
 
 SMALL_SEGMENT = 5000  # documents: a segment smaller than this is merged with other small ones
 MERGE_AT = 4  # how many small segments may pile up before they are merged
-PARALLEL_MIN_DOCS = 3000  # below this, one process writes faster than several start
+PARALLEL_MIN_BYTES = 1_500_000  # of comments: below this one process is faster than several
 WORDS_FILE = "spelling.txt"
 
 # the words of Whoosh's default tokenizer, as its spelling field would see them
@@ -309,34 +308,46 @@ def split_runs(units: list[str], sizes: dict[str, int], runs: int) -> list[list[
     return [r for r in out if r]
 
 
-def _child(ix, units: list[str], docs: Docs, digest: Digest, conn) -> None:
+Prepare = Callable[[list[str]], tuple[Docs | None, dict]]
+
+
+def _child(ix, units: list[str], prepare: Prepare, digest: Digest, conn) -> None:
     try:
+        docs, info = prepare(units)
+        if docs is None:  # the run's files have problems: nothing to write
+            conn.send(("done", {"segment": None, "words": set(), "digests": {}, "info": info}))
+            return
         w = writer(ix, lock=False)
         words, digests = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)), digest)
         segment = w._finalize_segment()
-        conn.send(("done", (segment, words, digests)))
+        conn.send(("done", {"segment": segment, "words": words, "digests": digests,
+                            "info": info}))
     except BaseException:  # the parent reports it; a child must not unwind into its caller
         conn.send(("error", traceback.format_exc(limit=4)))
     finally:
         conn.close()
 
 
-def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | None,
-                   digest: Digest) -> tuple[list, set[str], dict[str, dict[str, str]]]:
+def write_parallel(ix, runs: list[list[str]], prepare: Prepare, progress: Progress | None,
+                   digest: Digest) -> list[dict]:
     """Write each run of units as a segment in its own forked process.
 
-    Return the segments, the spelling words and the document digests of every unit.
+    In the child, ``prepare(units)`` reads what the run needs and returns the function
+    that yields a unit's documents (or None when there is nothing to write) and any
+    information for the parent. Return, for each run in order, its ``segment`` (or
+    None), spelling ``words``, document ``digests`` by unit and that ``info``.
     """
     ctx = multiprocessing.get_context("fork")
     workers = []
     try:
         for units in runs:
             parent_end, child_end = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(ix, units, docs, digest, child_end), daemon=True)
+            p = ctx.Process(target=_child, args=(ix, units, prepare, digest, child_end),
+                            daemon=True)
             p.start()
             child_end.close()
             workers.append((p, parent_end))
-        results: dict[int, tuple] = {}
+        results: dict[int, dict] = {}
         open_ends = {conn: k for k, (_, conn) in enumerate(workers)}
         while open_ends:
             for conn in wait(list(open_ends)):
@@ -363,13 +374,7 @@ def write_parallel(ix, runs: list[list[str]], docs: Docs, progress: Progress | N
             if p.is_alive():
                 p.kill()
                 p.join()
-    segments = [results[k][0] for k in range(len(workers))]
-    words: set[str] = set()
-    digests: dict[str, dict[str, str]] = {}
-    for k in range(len(workers)):
-        words |= results[k][1]
-        digests.update(results[k][2])
-    return segments, words, digests
+    return [results[k] for k in range(len(workers))]
 
 
 def processes() -> int:
