@@ -18,50 +18,84 @@ searcher must not be shared between threads.
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
 import threading
+import zlib
+from array import array
 from collections import OrderedDict
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
+from kb.errors import KbError
+
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 CACHE_POSTINGS = 4_000_000  # bound on the postings kept in the contribution cache
+_INT = struct.Struct("!i")
+_NO_IDS, _NO_WEIGHTS = np.zeros(0, dtype=np.int64), np.zeros(0)
 
 
-def _leaf_postings(leaf, fieldname: str, tbytes: bytes, fieldobj) -> tuple[np.ndarray, list]:
+def _leaf_postings(leaf, fieldname: str, tbytes: bytes, fieldobj) -> tuple[np.ndarray, np.ndarray]:
     """Return the (docnums, weights) of one term in one segment, deleted documents included."""
     terms = leaf._terms  # the codec's terms reader: the raw posting lists
     if (fieldname, tbytes) not in terms:
-        return np.zeros(0, dtype=np.int64), []
-    m = terms.matcher(fieldname, tbytes, fieldobj.format)
-    if not isinstance(m, W3LeafMatcher):  # inlined or another codec: walk it
+        return _NO_IDS, _NO_WEIGHTS
+    info = terms.term_info(fieldname, tbytes)
+    if not isinstance(info, W3TermInfo) or info.is_inlined():  # not Whoosh 3 blocks: walk it
+        m = terms.matcher(fieldname, tbytes, fieldobj.format)
         ids, weights = [], []
         while m.is_active():
             ids.append(m.id())
             weights.append(m.weight())
             m.next()
-        return np.array(ids, dtype=np.int64), weights
-    deltas: list[int] = []
-    weights: list[float] = []
-    last = 0
-    while m.is_active():
-        m._read_data()
-        ids, ws, _ = m._data
-        n = m._blocklength
+        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in a 1-tuple
+        length = length[0]
+    return _read_blocks(terms._postfile.get(offset, length))
+
+
+def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Decode a Whoosh 3 posting list: a header, then blocks of up to 128 postings.
+
+    Each block is a length (negative for the last block), a pickled tuple of block
+    facts (count, last id, max weight, compression, min and max length) and the
+    pickled, maybe compressed (delta-coded ids, weights, values). This reads the same
+    bytes as ``W3LeafMatcher`` does, without a method call per block for each field.
+    """
+    if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        raise KbError("the index's postings are damaged; run `kb build --full`")
+    deltas = array("q")
+    weights = array("d")
+    buf = io.BytesIO(raw)
+    load = pickle.load
+    pos, last = 4, 0
+    while pos < len(raw):
+        size = _INT.unpack_from(raw, pos)[0]
+        buf.seek(pos + 4)
+        count, maxid, _, compressed, _, _ = load(buf)
+        end = pos + 4 + abs(size)
+        data = raw[buf.tell() : end]
+        ids, ws, _ = pickle.loads(zlib.decompress(data) if compressed else data)
         # each block's ids are deltas from 0; chain them so one cumsum decodes all blocks
-        deltas.append(ids[0] - last)
-        deltas.extend(ids[1:])
-        last = m._maxid
+        first = len(deltas)
+        deltas.extend(ids)
+        deltas[first] -= last
+        last = maxid
         if ws is None:
-            weights.extend([1.0] * n)
+            weights.extend(array("d", [1.0]) * count)
         elif isinstance(ws, float):
-            weights.extend([ws] * n)
+            weights.extend(array("d", [ws]) * count)
         else:
             weights.extend(ws)
-        m._next_block()
-    return np.cumsum(np.array(deltas, dtype=np.int64)), weights
+        pos = end
+        if size < 0:
+            break
+    return np.cumsum(np.frombuffer(deltas, dtype=np.int64)), np.frombuffer(weights, dtype=np.float64)
 
 
 class IndexArrays:
@@ -159,7 +193,7 @@ class IndexArrays:
             ids, weights = _leaf_postings(leaf, fieldname, tbytes, fieldobj)
             if len(ids):
                 id_parts.append(ids + offset)
-                w_parts.append(np.array(weights, dtype=np.float64))
+                w_parts.append(weights)
         if not id_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         docs = np.concatenate(id_parts)
