@@ -224,11 +224,32 @@ def read_manifest(gen: Path) -> dict:
     return json.loads((gen / MANIFEST).read_text("utf-8"))
 
 
+_HELD: set[int] = set()  # descriptors of the build locks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked process, close the build locks' descriptors it inherited.
+
+    flock belongs to the open file, which a fork shares: the lock is freed only when
+    every descriptor on it is closed. Forked segment writers (see kb.segments) never
+    need the lock, and if the builder were killed they would otherwise keep the index
+    locked for as long as they live.
+    """
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
     """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    _HELD.add(fd)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -243,6 +264,7 @@ def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
                 time.sleep(0.1)
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)
 
 
