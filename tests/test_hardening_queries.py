@@ -30,7 +30,7 @@ TRIED: Counter = Counter()  # generated inputs per test, printed at the end of t
 FAST = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
-SLOW = settings(FAST, max_examples=25)
+SLOW = settings(FAST, max_examples=20)
 
 SYNTAX = [
     'title:"x AND (', "AND", "OR", "NOT", "*", "?", "~2", "^3", "body:wife^100", "NEAR/3", '"',
@@ -277,16 +277,12 @@ def cli_env(tmp_path_factory):
 ARGV = [
     [b"search", b"\xff\xfe broken bytes", b"--json"],
     [b"similar", b"\xff", b"--json"],
-    [b"similar", b"c-000010\xc3", b"--json"],
     [b"browse", b"--tag", b"\xed\xa0\x80", b"--json"],
     [b"search", b"--json", b"--", b"--json"],
-    [b"search", b"-", b"--json"],
     [b"search", b'title:"x AND (', b"--tag", b"", b"--article", b"../..", b"--json"],
     [b"search", b"x", b"--limit", b"99999999999999999999999999", b"--json"],
     [b"search", b"x" * 120_000, b"--json"],
-    [b"similar", b"../../etc/passwd", b"--json"],
     [b"browse", b"--tag", b"breakup", b"--offset", b"-7", b"--json"],
-    [b"search", b"x", b"--since", b"\xff"],
     [b"search", b"\x1b]0;owned\x07\x1b[2J", b"--json"],
 ]
 
