@@ -29,6 +29,13 @@ _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
 
 _RESOLVED: dict[str, str] = {}  # plain scalar -> its implicit tag (keys and ids repeat a lot)
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Unusual(Exception):
+    """A document the plain construction below leaves to PyYAML's general one."""
 
 
 class _LineLoader(_BaseLoader):
@@ -52,6 +59,50 @@ class _LineLoader(_BaseLoader):
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE_KEY] = node.start_mark.line + 1
         return mapping
+
+    def construct_document(self, node):
+        # PyYAML builds every value through a generic, generator-driven constructor; a
+        # corpus file is mappings, lists and text, which can be built directly. Anything
+        # else (merge keys, keys that are lists, a structure that contains itself) goes
+        # the general way, so the result and the errors are PyYAML's.
+        try:
+            data = self._plain(node, {})
+        except (_Unusual, RecursionError):
+            self.constructed_objects, self.recursive_objects = {}, {}
+            return super().construct_document(node)
+        self.constructed_objects, self.recursive_objects = {}, {}
+        self.deep_construct = False
+        return data
+
+    def _plain(self, node, built: dict):
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        if tag not in (_MAP_TAG, _SEQ_TAG):
+            if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+                raise _Unusual
+            return self.construct_object(node, deep=True)
+        # an alias is the same node again: build it once and share it, as PyYAML does
+        # (so a "billion laughs" of aliases stays small)
+        if node in built:
+            if built[node] is None:  # inside itself
+                raise _Unusual
+            return built[node]
+        built[node] = None
+        if tag == _SEQ_TAG:
+            value = [self._plain(item, built) for item in node.value]
+        else:
+            value = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    raise _Unusual
+                key = self._plain(key_node, built)
+                if isinstance(key, (dict, list)):
+                    raise _Unusual
+                value[key] = self._plain(value_node, built)
+            value[LINE_KEY] = node.start_mark.line + 1
+        built[node] = value
+        return value
 
     def construct_yaml_timestamp(self, node):
         # an impossible date such as 2010-13-45 stays text, to be reported with its line
