@@ -307,7 +307,7 @@ def _wxr_encoding(name: str) -> bytes:
     ("html", b'<meta charset="undefined">' + (FIXTURES / "when-she-leaves.html").read_bytes(),
      "refused"),
     ("html", _nested_html(1000), "imported"),
-    ("html", _nested_replies(1500), "imported"),
+    ("html", _nested_replies(1200), "imported"),
     ("wxr", _wxr_with("<blockquote>" * 3000 + "deep" + "</blockquote>" * 3000), "imported"),
     ("csv", b"Q,Asked,Topic\n" + b'"' + b"x" * 200_000 + b'",2016-01-01,T\n', "refused"),
     ("csv", b"Q,Asked,Topic\n\"never closed,2016-01-01,T\n", "refused"),
