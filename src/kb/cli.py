@@ -46,7 +46,8 @@ def _date(value: str | None, flag: str):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{flag} {value!r}: use a date as YYYY-MM-DD") from None
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise UsageError(f"{flag} {shown!r}: use a date as YYYY-MM-DD") from None
 
 
 # -- commands ----------------------------------------------------------------------------
