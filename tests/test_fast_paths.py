@@ -1,6 +1,8 @@
 """The fast paths give the answers the plain ones would: array scoring, counted terms,
 segments written by several processes, and updates that rewrite only what changed."""
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from whoosh import query as Q
@@ -10,7 +12,7 @@ from kb.analysis import analyzer, term_counts, terms, tokens
 from kb.errors import CorpusError
 from kb.index import build_index, current_generation
 from kb.ledger import read_ledger
-from kb.search import WEIGHTING, KnowledgeBase
+from kb.search import WEIGHTING, Filters, KnowledgeBase
 
 TEXTS = [
     "My wife moved out after twelve years and says she NEEDS space.",
@@ -51,6 +53,20 @@ def test_array_scores_are_whooshs_scores(kb, text):
         assert len(results) == np.count_nonzero(scores)
         for hit in results:
             assert scores[hit.docnum] == pytest.approx(hit.score, rel=1e-12)
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(), Filters(tags=("space",)), Filters(article="leaving"), Filters(answered=True),
+    Filters(date_from=dt.date(2013, 1, 6)), Filters(date_to=dt.date(2013, 1, 5)),
+    Filters(date_from=dt.date(2012, 1, 1), date_to=dt.date(2016, 3, 1), tags=("affair",)),
+])
+def test_filter_masks_select_what_whooshs_filters_select(kb, filters):
+    from kb.model import ADVICE_KINDS, KIND_STORY
+
+    with kb._reading() as (s, arrays):
+        for kinds in (ADVICE_KINDS, (KIND_STORY,)):
+            mask = kb._mask(s, arrays, filters, kinds)
+            assert set(np.flatnonzero(mask)) == set(s.docs_for_query(kb._filter(filters, kinds)))
 
 
 def _answers(index_dir, texts=QUERIES):

@@ -137,18 +137,19 @@ class IndexArrays:
         return out
 
     def column(self, searcher, fieldname: str) -> np.ndarray:
-        """Return a numeric column (as stored: sortable integers) for every document."""
+        """Return a numeric column, as stored (the field's ``to_column_value``), for every document."""
         with self._lock:
             if fieldname in self._columns:
                 return self._columns[fieldname]
-        out = np.zeros(self.doc_count, dtype=np.float64)
+        column = searcher.schema[fieldname].column_type
+        dtype = np.dtype(">" + column._typecode)  # whoosh packs numbers big-endian
+        out = np.full(self.doc_count, column._default, dtype=dtype.newbyteorder("="))
         for leaf, offset in searcher.reader().leaf_readers():
             if not leaf.has_column(fieldname):
                 continue
             col = leaf.column_reader(fieldname, translate=False)
-            out[offset : offset + leaf.doc_count_all()] = np.fromiter(
-                (col[i] for i in range(leaf.doc_count_all())), dtype=np.float64,
-                count=leaf.doc_count_all())
+            raw = col._dbfile.get(col._basepos, col._count * dtype.itemsize)
+            out[offset : offset + col._count] = np.frombuffer(raw, dtype=dtype)
         with self._lock:
             self._columns[fieldname] = out
         return out
