@@ -8,6 +8,11 @@ which Whoosh never rewrites) and then swaps ``current`` with one rename, so a
 reader sees the old index or the new one and an interrupted build leaves the
 old one in place. One build at a time: builds take an exclusive lock on
 ``build.lock``, which the operating system frees if the process dies.
+
+Beside the Whoosh files a generation keeps a ledger of what each article put in
+it (``kb.ledger``: an update reads only the changed files and rewrites only the
+changed documents) and the words for spelling suggestions. Large full builds
+are written by one process per core (``kb.segments``).
 """
 
 from __future__ import annotations
