@@ -99,7 +99,7 @@ def free_port() -> int:
 class RunningApp:
     """A Streamlit server running app.py on a corpus, for browser tests."""
 
-    def __init__(self, corpus: Path, index: Path, env: dict, log: Path):
+    def __init__(self, corpus: Path, index: Path, env: dict, log: Path, via_kb_serve=False):
         import subprocess
         import time
         import urllib.request
@@ -108,12 +108,15 @@ class RunningApp:
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(env, KB_CORPUS=str(corpus), KB_INDEX=str(index))
         self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        if via_kb_serve:  # exactly as the README starts it
+            cmd = [*kb_command(), "serve", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+                   "--server.headless", "true", "--server.port", str(self.port),
+                   "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+                   "--server.fileWatcherType", "none"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-             "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

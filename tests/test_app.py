@@ -9,7 +9,7 @@ from .conftest import REPO
 
 pytestmark = pytest.mark.e2e
 APP = str(REPO / "app.py")
-PAGES = "src/kb/ui/pages/"
+PAGES = "src/kb/ui/views/"
 
 
 @pytest.fixture

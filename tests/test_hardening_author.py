@@ -18,7 +18,7 @@ from .conftest import FIXTURE_CORPUS, REPO
 
 pytestmark = pytest.mark.e2e
 APP = str(REPO / "app.py")
-PAGES = "src/kb/ui/pages/"
+PAGES = "src/kb/ui/views/"
 PASSWORD = "correct horse battery"
 HASH = hash_password(PASSWORD, iterations=1000)
 MARKER = "quokka trebuchet"  # a weak search a reader made: only the author may see it

@@ -186,7 +186,7 @@ def test_generated_text_really_is_hostile():
 
 # -- the app -------------------------------------------------------------------------------
 APP = str(REPO / "app.py")
-PAGES = "src/kb/ui/pages/"
+PAGES = "src/kb/ui/views/"
 PARAMS = ["q", "like", "comment", "article", "section", "tag", "sort", "page", "ftag",
           "farticle", "since", "until", "answered", "embed", "is_author", "author"]
 

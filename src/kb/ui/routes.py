@@ -6,7 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not "pages": a folder of that name beside the script Streamlit runs (`kb serve` runs
+# streamlit_app.py here) switches Streamlit to its legacy pages-folder mode, which ignores
+# st.navigation on the first request of a deep link.
+PAGES = Path(__file__).resolve().parent / "views"
 
 _PAGES: dict[str, st.Page] = {}
 
