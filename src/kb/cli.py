@@ -14,6 +14,7 @@ import html
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 from kb import settings
@@ -90,23 +91,52 @@ def cmd_build(args) -> int:
         return 1
     if progress:
         print(file=sys.stderr)
+    data = report.as_dict()
+    if not args.words_only and not (report.vectors or {}).get("error"):
+        data["vectors"] = _complete_vectors(args, progress is not None) or report.vectors
 
     def text(r):
         if r["up_to_date"]:
             print(f"up to date: {r['documents']} documents ({r['articles']} articles, "
                   f"{r['comments']} comments)")
-            return
-        what = "full build" + (f" ({r['reason']})" if r["reason"] else "") if r["full"] else "updated"
-        print(f"{what}: {r['documents']} documents from {r['articles']} articles and "
-              f"{r['comments']} comments in {r['seconds']:.1f} s")
+        else:
+            what = ("full build" + (f" ({r['reason']})" if r["reason"] else "") if r["full"]
+                    else "updated")
+            print(f"{what}: {r['documents']} documents from {r['articles']} articles and "
+                  f"{r['comments']} comments in {r['seconds']:.1f} s")
         if not r["full"]:
             for key in ("added", "changed", "removed"):
                 if r[key]:
                     print(f"  {key}: {', '.join(r[key])}")
+        v = r.get("vectors") or {}
+        if v.get("error"):
+            print(f"vectors: none ({v['error']}); search uses words only")
+        elif v:
+            state = "complete" if v["complete"] else f"{v['missing']} still missing"
+            print(f"vectors: {v['documents'] - v['missing']} of {v['documents']} documents "
+                  f"({state}; {v['embedded']} embedded now) by {v['model']}")
         print(f"index: {args.settings.index}")
 
-    _out(report.as_dict(), args.json, text)
+    _out(data, args.json, text)
     return 0
+
+
+def _complete_vectors(args, tty: bool) -> dict | None:
+    """Embed what the new generation still lacks, with a progress line on a terminal."""
+    from kb.semantic import build as vector_build
+
+    started = time.monotonic()
+
+    def progress(n, total, _what):
+        rate = n / max(time.monotonic() - started, 1e-6)
+        left = (total - n) / rate if rate else 0
+        print(f"\rembedding {n}/{total} texts ({rate:.0f}/s, about {left:.0f} s left)", end="",
+              file=sys.stderr, flush=True)
+
+    report = vector_build.complete(args.settings.index, progress=progress if tty else None)
+    if tty and report and report.embedded:
+        print(file=sys.stderr)
+    return report.as_dict() if report else None
 
 
 def _print_hits(title: str, hits: list[dict]) -> None:
@@ -131,8 +161,11 @@ def cmd_search(args) -> int:
         date_from=_date(args.since, "--since"), date_to=_date(args.until, "--until"),
         answered=args.answered,
     )
-    result = _kb(args).search(" ".join(args.text), filters=filters, limit=args.limit)
+    result = _kb(args).search(" ".join(args.text), filters=filters, limit=args.limit,
+                              mode=args.mode)
     data = result.as_dict()
+    if data["notice"] and args.mode != "words":
+        print(f"kb: {data['notice']}", file=sys.stderr)
 
     def text(d):
         if d["did_you_mean"]:
@@ -149,7 +182,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_similar(args) -> int:
-    hits = _kb(args).similar(args.comment_id, limit=args.limit)
+    hits = _kb(args).similar(args.comment_id, limit=args.limit, mode=args.mode)
     data = {"id": args.comment_id, "stories": [h.as_dict() for h in hits]}
     _out(data, args.json, lambda d: _print_hits(f"stories like {d['id']}", d["stories"]))
     return 0
@@ -218,7 +251,7 @@ def cmd_browse(args) -> int:
 def cmd_eval(args) -> int:
     from kb.evaluate import evaluate, load_judgments
 
-    report = evaluate(_kb(args), load_judgments(Path(args.judgments)))
+    report = evaluate(_kb(args), load_judgments(Path(args.judgments)), mode=args.mode)
 
     def text(r):
         for p in r["per_query"]:
@@ -350,6 +383,11 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
         p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
+def _mode(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=("hybrid", "words", "meaning"), default="hybrid",
+                   help="rank by words and meaning fused (default), by words or by meaning")
+
+
 def _positive(value: str) -> int:
     try:
         n = int(value)
@@ -382,6 +420,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the index or bring it up to date")
     _common(p)
     p.add_argument("--full", action="store_true", help="rebuild from scratch")
+    p.add_argument("--words-only", action="store_true",
+                   help="leave the vectors still missing for a later build")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="find advice and stories for a situation")
@@ -393,12 +433,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="only results up to this date (YYYY-MM-DD)")
     p.add_argument("--answered", action="store_true", help="only stories the author answered")
     p.add_argument("--limit", type=_positive, default=10, help="results per list (default 10)")
+    _mode(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="stories most like a given comment")
     _common(p)
     p.add_argument("comment_id")
     p.add_argument("--limit", type=_positive, default=10)
+    _mode(p)
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("tags", help="every tag with its count; learned suggestions; their quality")
@@ -426,6 +468,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="relevance metrics of the current index")
     _common(p)
     p.add_argument("judgments", help="a judgments YAML file")
+    _mode(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("faq", help="frequent question groups, with counts and coverage")

@@ -223,6 +223,16 @@ def _read_site(r: _Reader) -> Site:
     if not isinstance(record, bool):
         r.problem(path, data[LINE_KEY], "`record_weak_searches` must be true or false")
         record = True
+    model = data.get("embedding_model", "")
+    if model is None:
+        model = ""
+    if not isinstance(model, str):
+        r.problem(path, data[LINE_KEY], "`embedding_model` must be a folder name")
+        model = ""
+    elif model and not _model_folder_ok(r.root, model):
+        r.problem(path, data[LINE_KEY], f"`embedding_model`: no model folder at {model!r} "
+                  "(it needs model.onnx, tokenizer.json and kb-model.json)")
+        model = ""
     return Site(
         title=title.strip(),
         suggest_threshold=float(threshold),
@@ -231,7 +241,14 @@ def _read_site(r: _Reader) -> Site:
         author_aliases=tuple(a.strip() for a in aliases if a.strip()),
         base_url=str(data.get("base_url") or ""),
         tagline=str(data.get("tagline") or ""),
+        embedding_model=model.strip(),
     )
+
+
+def _model_folder_ok(root: Path, spec: str) -> bool:
+    folder = Path(spec.strip()).expanduser()
+    folder = folder if folder.is_absolute() else root / folder
+    return all((folder / f).is_file() for f in ("model.onnx", "tokenizer.json", "kb-model.json"))
 
 
 def _read_tags(r: _Reader) -> dict[str, Tag]:

@@ -95,9 +95,9 @@ def load_judgments(path: Path) -> list[Judgment]:
     return out
 
 
-def ranking(kb: KnowledgeBase, j: Judgment, k: int = 10) -> list[str]:
+def ranking(kb: KnowledgeBase, j: Judgment, k: int = 10, mode: str = "hybrid") -> list[str]:
     """Return the ids the search ranks for a judged query, in the judged list."""
-    result = kb.search(j.text, limit=k)
+    result = kb.search(j.text, limit=k, mode=mode)
     if j.list == "advice":
         hits = result.advice
     elif j.list == "stories":
@@ -107,7 +107,7 @@ def ranking(kb: KnowledgeBase, j: Judgment, k: int = 10) -> list[str]:
     return [h.id for h in hits[:k]]
 
 
-def evaluate(kb: KnowledgeBase, judgments: list[Judgment]) -> dict:
+def evaluate(kb: KnowledgeBase, judgments: list[Judgment], mode: str = "hybrid") -> dict:
     """Run every judged query and return overall and per-query metrics."""
     unknown = []
     for j in judgments:
@@ -121,7 +121,7 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment]) -> dict:
         raise KbError(f"judged id not in the index: {unknown[0]}{more}")
     per = []
     for j in judgments:
-        ranked = ranking(kb, j)
+        ranked = ranking(kb, j, mode=mode)
         per.append({
             "id": j.id, "list": j.list, "text": j.text,
             "ndcg@10": ndcg_at(ranked, j.relevant), "mrr": reciprocal_rank(ranked, j.relevant),
@@ -138,5 +138,5 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment]) -> dict:
             p[key] = round(p[key], 4)
     return {
         "queries": n, "ndcg@10": mean("ndcg@10"), "mrr": mean("mrr"), "p@5": mean("p@5"),
-        "recall@10": mean("recall@10"), "per_query": per,
+        "recall@10": mean("recall@10"), "mode": mode, "per_query": per,
     }

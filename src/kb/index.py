@@ -40,6 +40,7 @@ from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
+from kb.semantic.vectors import VECTORS
 
 SCHEMA_VERSION = 10
 CURRENT = "current"
@@ -110,6 +111,7 @@ class BuildReport:
     comments: int = 0
     seconds: float = 0.0
     reason: str = ""
+    vectors: dict | None = None  # what the vector step did before the swap (kb.semantic)
 
     @property
     def up_to_date(self) -> bool:
@@ -123,6 +125,7 @@ class BuildReport:
             "changed": self.changed, "removed": self.removed, "documents": self.documents,
             "articles": self.articles, "comments": self.comments,
             "seconds": round(self.seconds, 3), "up_to_date": self.up_to_date,
+            "vectors": self.vectors,
         }
 
 
@@ -281,7 +284,7 @@ def _next_generation(index_dir: Path) -> Path:
 def _link_copy(src: Path, dst: Path) -> None:
     dst.mkdir(parents=True)
     for f in src.iterdir():
-        if f.name == MANIFEST or f.name.endswith(".lock") or not f.is_file():
+        if f.name in (MANIFEST, VECTORS) or f.name.endswith(".lock") or not f.is_file():
             continue
         try:
             os.link(f, dst / f.name)
@@ -406,6 +409,8 @@ def build_index(
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
+            report.vectors = _attach_vectors(gen, index_dir, corpus, corpus_dir, old_gen, purge,
+                                             progress)
             manifest = {
                 "format": SCHEMA_VERSION, "global": glob, "units": units,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
@@ -414,7 +419,8 @@ def build_index(
                          "tagline": corpus.site.tagline,
                          "suggest_threshold": corpus.site.suggest_threshold,
                          "record_weak_searches": corpus.site.record_weak_searches,
-                         "base_url": corpus.site.base_url},
+                         "base_url": corpus.site.base_url,
+                         "embedding_model": corpus.site.embedding_model},
                 "tags": [
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()
@@ -431,6 +437,24 @@ def build_index(
                grace=0 if purge else RETIRE_GRACE)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _attach_vectors(gen: Path, index_dir: Path, corpus: Corpus, corpus_dir: Path,
+                    old_gen: Path | None, purge: bool, progress) -> dict:
+    """Give the new generation the vectors it can have before its swap (see kb.semantic.build).
+
+    A model that cannot be loaded leaves the words index to be built and says why.
+    """
+    from kb.semantic import build as vector_build
+    from kb.semantic.model import ModelError
+
+    folder = vector_build.folder_for({"embedding_model": corpus.site.embedding_model}, corpus_dir)
+    try:
+        vectors = vector_build.attach(gen, index_dir, folder, old_gen=old_gen, progress=progress,
+                                      purge=purge)
+    except ModelError as exc:
+        return {"error": str(exc)}
+    return vectors.as_dict()
 
 
 def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:

@@ -38,6 +38,7 @@ class Site:
     tagline: str = ""
     suggest_threshold: float = 0.6
     record_weak_searches: bool = True
+    embedding_model: str = ""  # a model folder; empty: the bundled all-MiniLM-L6-v2
 
     def is_author(self, name: str) -> bool:
         """Tell whether a comment signed ``name`` is by the site's author."""

@@ -23,7 +23,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
 from kb.scoring import IndexArrays, top
 from kb.segments import read_words
+from kb.semantic import build as vector_build
+from kb.semantic import model as semantic_model
+from kb.semantic.vectors import VECTORS, dequantize, read_vectors
 from kb.snippets import snippet
 
 MAX_QUERY_CHARS = 2000
@@ -55,6 +58,12 @@ MAX_WORD = 30
 MAX_CORRECTIONS = 12  # distinct unknown words looked up for "did you mean", at most
 IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
+MODES = ("hybrid", "words", "meaning")
+POOL = 100  # candidates each ranking brings to the fusion
+# The words ranking's share of a fused score, the meaning ranking's is the rest; each scaled
+# to 0-1 over its candidates first. Fitted on tests/eval/judgments.yaml (0.3-0.5 all within
+# 0.01 nDCG@10; reciprocal rank fusion 0.03 lower); see the README's search quality table.
+WORDS_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Hit:
     replies: list[str] = field(default_factory=list)
     rule_tags: list[str] = field(default_factory=list)
     suggested_tags: list[str] = field(default_factory=list)
+    similarity: float | None = None  # cosine of the reader's text and this one, when known
 
     def as_dict(self) -> dict:
         """Return the hit as plain data for JSON."""
@@ -100,6 +110,9 @@ class SearchResult:
     message: str | None = None
     terms: list[str] = field(default_factory=list)
     truncated: bool = False
+    mode: str = "words"
+    notice: str | None = None  # why the asked mode could not be used
+    best_similarity: float | None = None  # of the closest document in either list
 
     def as_dict(self) -> dict:
         """Return the result as plain data for JSON (the contract's fields first)."""
@@ -114,6 +127,9 @@ class SearchResult:
             "message": self.message,
             "terms": self.terms,
             "truncated": self.truncated,
+            "mode": self.mode,
+            "notice": self.notice,
+            "best_similarity": self.best_similarity,
         }
 
 
@@ -203,6 +219,84 @@ def make_hit(fields: dict, score: float, qterms: set[str], suggested: list[str] 
     )
 
 
+# A document at least this close in meaning to the reader's text counts among a list's
+# total in hybrid and meaning searches (the words ranking counts every document it matched).
+CLOSE = 0.35
+
+
+class Meaning:
+    """The vectors of one index generation, ready to rank by cosine (see kb.semantic)."""
+
+    def __init__(self, data: dict, doc_count: int, folder: Path):
+        self.docnums = np.asarray(data["docnums"], dtype=np.int64)
+        self.matrix = dequantize(data["q"], data["scale"])
+        self.key = str(data["model"])
+        self.complete = bool(data.get("complete", False))
+        self.folder = folder
+        self.doc_count = doc_count
+        self.row_of = np.full(doc_count, -1, dtype=np.int64)
+        self.row_of[self.docnums] = np.arange(len(self.docnums))
+
+    def embed(self, text: str) -> np.ndarray:
+        """Return the unit vector of a reader's text."""
+        return semantic_model.load(self.folder).embed([text])[0]
+
+    def vector_of(self, docnum: int) -> np.ndarray | None:
+        """Return a document's own vector, None if it has none yet."""
+        row = self.row_of[docnum]
+        return self.matrix[row] if row >= 0 else None
+
+    def ranking(self, vector: np.ndarray, allowed: np.ndarray, pool: int
+                ) -> tuple[list[tuple[float, int]], np.ndarray]:
+        """Return ((cosine, docnum) best first among ``allowed``, and the close ones' mask)."""
+        ok = allowed[self.docnums]
+        sims = np.where(ok, self.matrix @ vector, -np.inf)
+        close = np.zeros(self.doc_count, dtype=bool)
+        close[self.docnums[sims >= CLOSE]] = True
+        n = min(pool, int(np.count_nonzero(ok)))
+        if n <= 0:
+            return [], close
+        rows = np.argpartition(-sims, n - 1)[:n]
+        rows = rows[np.argsort(-sims[rows], kind="stable")]
+        return [(float(sims[r]), int(self.docnums[r])) for r in rows], close
+
+    def similarity(self, docnum: int, vector: np.ndarray) -> float | None:
+        """Return the cosine of a document and a vector, None if the document has no vector."""
+        own = self.vector_of(docnum)
+        return None if own is None else round(float(own @ vector), 4)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What a hybrid or meaning search ranks with: the generation's vectors and the query's."""
+
+    meaning: Meaning
+    vector: np.ndarray
+    mode: str
+
+
+def _scaled(ranking: list[tuple[float, int]]) -> dict[int, float]:
+    """Return each candidate's score scaled to 0-1 between the ranking's last and first."""
+    if not ranking:
+        return {}
+    hi, lo = ranking[0][0], ranking[-1][0]
+    span = hi - lo
+    return {d: (sc - lo) / span if span > 0 else 1.0 for sc, d in ranking}
+
+
+def fuse(words: list[tuple[float, int]], meaning: list[tuple[float, int]]
+         ) -> list[tuple[float, int]]:
+    """Return ((fused score, docnum) best first) of a words and a meaning ranking, best first.
+
+    Each ranking's scores are scaled to 0-1 over its candidates, then weighed
+    ``WORDS_SHARE`` to the rest; a document only one ranking found gets 0 from the other.
+    """
+    w, m = _scaled(words), _scaled(meaning)
+    fused = {d: WORDS_SHARE * w.get(d, 0.0) + (1 - WORDS_SHARE) * m.get(d, 0.0)
+             for d in w.keys() | m.keys()}
+    return sorted(((sc, d) for d, sc in fused.items()), key=lambda p: (-p[0], p[1]))
+
+
 class WordListCorrector(Corrector):
     """Spelling suggestions from the index's word list, ranked as Whoosh ranks a field's words."""
 
@@ -231,6 +325,7 @@ class KnowledgeBase:
         self._arrays: IndexArrays | None = None
         self._words: list[str] | None = None
         self._idle: list = []  # open searchers on self._ix that no request is using
+        self._vectors: tuple | None = None  # (generation, file stamp, Meaning or None, why not)
 
     # -- opening -------------------------------------------------------------------------
     def _index(self):
@@ -296,6 +391,41 @@ class KnowledgeBase:
                     s = None
             if s is not None:
                 s.close()
+
+    def _meaning(self, doc_count: int) -> tuple[Meaning | None, str]:
+        """Return the live generation's vectors (reloaded as a build fills them), or why not."""
+        with self._lock:
+            gen, manifest, cached = self._gen, self._manifest, self._vectors
+        if gen is None:
+            return None, "no index"
+        try:
+            st = (gen / VECTORS).stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        if cached is not None and cached[0] == gen and cached[1] == stamp:
+            return cached[2] if isinstance(cached[2], Meaning) else None, cached[3]
+        meaning, why = None, ""
+        data = read_vectors(gen) if stamp else None
+        if data is None or not len(data["docnums"]):
+            why = "this index has no vectors yet (`kb build` makes them)"
+        else:
+            folder = vector_build.folder_for(manifest.get("site", {}), manifest.get("corpus"))
+            try:
+                key = semantic_model.model_key(folder)
+            except semantic_model.ModelError as exc:
+                key, why = "", str(exc)
+            if key and key != str(data["model"]):
+                why = (f"the index's vectors were made by {data['model']}, the site's model is "
+                       f"{key} (`kb build` makes them anew)")
+            elif key and int(data["docnums"].max()) >= doc_count:
+                why = "the index's vectors do not fit it (`kb build --full` makes them anew)"
+            elif key:
+                meaning = Meaning(data, doc_count, folder)
+        with self._lock:
+            if self._gen == gen:
+                self._vectors = (gen, stamp, meaning, why)
+        return meaning, why
 
     @property
     def manifest(self) -> dict:
@@ -386,11 +516,10 @@ class KnowledgeBase:
     def _hit(self, fields: dict, score: float, qterms: set[str]) -> Hit:
         return make_hit(fields, score, qterms)
 
-    def _ranked(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str], limit: int,
-                offset: int):
-        """Return (hits, total): BM25F candidates re-ranked by how many query terms they hold."""
-        want = offset + limit
-        pool = max(want * 3, 30)
+    def _word_ranking(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str],
+                      pool: int) -> tuple[list[tuple[float, int]], np.ndarray]:
+        """Return ((score, docnum) best first, matched mask): BM25F candidates re-ranked by how
+        many of the reader's terms they hold."""
         scores = np.zeros(arrays.doc_count)
         matched = np.zeros(arrays.doc_count, dtype=bool)
         for fieldname, text, boost in clauses:
@@ -399,10 +528,9 @@ class KnowledgeBase:
                 scores[docs] += contribution * boost
                 matched[docs] = True
         matched &= allowed
-        total = int(np.count_nonzero(matched))
         candidates = top(scores, matched, pool)
         if not candidates:
-            return [], total
+            return [], matched
         # the coordination bonus: the share of the reader's stems in the body or heading
         cand = np.array(candidates, dtype=np.int64)
         present = np.zeros(len(cand), dtype=np.int64)
@@ -413,14 +541,46 @@ class KnowledgeBase:
         scored = [(float(scores[d]) * (1.0 + COORD * (int(k) / n_terms)), d)
                   for d, k in zip(candidates, present, strict=True)]
         scored.sort(key=lambda p: -p[0])
-        hits = [self._hit(s.stored_fields(d), sc, qterms) for sc, d in scored[offset:want]]
+        return scored, matched
+
+    def _ranked(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str], limit: int,
+                offset: int, sem: _Query | None = None):
+        """Return (hits, total): by words alone, or fused with the ranking by meaning."""
+        want = offset + limit
+        if sem is None:
+            scored, matched = self._word_ranking(s, arrays, clauses, allowed, qterms,
+                                                 max(want * 3, 30))
+            hits = [self._hit(s.stored_fields(d), sc, qterms) for sc, d in scored[offset:want]]
+            return hits, int(np.count_nonzero(matched))
+        near, close = sem.meaning.ranking(sem.vector, allowed, max(POOL, want))
+        if sem.mode == "meaning":
+            order, total = near, int(np.count_nonzero(close))
+        else:
+            scored, matched = (self._word_ranking(s, arrays, clauses, allowed, qterms,
+                                                  max(POOL, want))
+                               if clauses else ([], np.zeros(arrays.doc_count, dtype=bool)))
+            order = fuse(scored, near)
+            close[: len(matched)] |= matched
+            total = int(np.count_nonzero(close))
+        hits = []
+        for sc, d in order[offset:want]:
+            hit = self._hit(s.stored_fields(d), sc, qterms)
+            hits.append(replace(hit, similarity=sem.meaning.similarity(d, sem.vector)))
         return hits, total
 
     # -- public calls --------------------------------------------------------------------
     def search(
-        self, text: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0
+        self, text: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0,
+        mode: str = "hybrid",
     ) -> SearchResult:
-        """Search by situation: the advice and the stories that fit the reader's words."""
+        """Search by situation: the advice and the stories that fit the reader's words.
+
+        ``mode`` is ``hybrid`` (the words ranking and the meaning ranking fused), ``words``
+        or ``meaning``; without vectors a search falls back to words and says why in
+        ``notice``.
+        """
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
         filters = filters or Filters()
         limit = max(1, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
@@ -434,21 +594,34 @@ class KnowledgeBase:
             result.terms = [t for t, _ in weighted]
             suggestion = self._did_you_mean(s, clean)
             result.did_you_mean = suggestion
-            self._run(s, arrays, weighted, filters, limit, offset, result)
+            sem = None
+            if mode != "words":
+                meaning, why = self._meaning(arrays.doc_count)
+                if meaning is None:
+                    result.notice = f"searching by words only: {why}"
+                else:
+                    sem = _Query(meaning, meaning.embed(clean), mode)
+            result.mode = sem.mode if sem else "words"
+            self._run(s, arrays, weighted, filters, limit, offset, result, sem)
             if not result.advice and not result.stories:
                 self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
+            if sem is not None:
+                sims = [h.similarity for h in result.advice + result.stories
+                        if h.similarity is not None]
+                result.best_similarity = round(max(sims), 4) if sims else None
         return result
 
-    def _run(self, s, arrays, weighted, filters, limit, offset, result) -> None:
+    def _run(self, s, arrays, weighted, filters, limit, offset, result, sem=None) -> None:
         clauses = self._clauses(s, weighted)
-        if not clauses:
+        if not clauses and sem is None:
             return
         qterms = {t for t, _ in weighted}
         result.advice, result.total_advice = self._ranked(
-            s, arrays, clauses, self._mask(s, arrays, filters, ADVICE_KINDS), qterms, limit, offset)
+            s, arrays, clauses, self._mask(s, arrays, filters, ADVICE_KINDS), qterms, limit, offset,
+            sem)
         result.stories, result.total_stories = self._ranked(
             s, arrays, clauses, self._mask(s, arrays, filters, (KIND_STORY,)), qterms, limit,
-            offset)
+            offset, sem)
 
     def _relax(self, s, arrays, clean, suggestion, filters, limit, offset, result) -> None:
         if suggestion:
@@ -503,8 +676,13 @@ class KnowledgeBase:
             out.append(word)
         return " ".join(out) if changed else None
 
-    def similar(self, comment_id: str, *, limit: int = 10) -> list[Hit]:
-        """Return the reader stories most like a given comment, from other threads."""
+    def similar(self, comment_id: str, *, limit: int = 10, mode: str = "hybrid") -> list[Hit]:
+        """Return the reader stories most like a given comment, from other threads.
+
+        By its words and, where the comment has its vector, by meaning, the two fused.
+        """
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
         limit = max(1, min(int(limit), MAX_LIMIT))
         with self._reading() as (s, arrays):
             docnum = s.document_number(id=_id_term(comment_id, "comment or section"))
@@ -512,7 +690,10 @@ class KnowledgeBase:
                 raise NotFoundError(f"no comment or section with id {shown(comment_id)}")
             fields = s.stored_fields(docnum)
             keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
-            if not keys:
+            meaning, _ = self._meaning(arrays.doc_count) if mode != "words" else (None, "")
+            own = meaning.vector_of(docnum) if meaning is not None else None
+            sem = _Query(meaning, own, mode) if own is not None else None
+            if not keys and sem is None:
                 return []
             clauses = [("body", t, max(w, 0.05)) for t, w in keys]
             if fields.get("thread") and fields["kind"] != KIND_SECTION:
@@ -521,7 +702,8 @@ class KnowledgeBase:
                 same = arrays.docs(s, "id", comment_id)
             allowed = self._mask(s, arrays, Filters(), (KIND_STORY,))
             allowed[same] = False
-            hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0)
+            hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0,
+                                   sem)
         return hits
 
     def get(self, doc_id: str) -> dict:
