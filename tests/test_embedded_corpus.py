@@ -67,3 +67,31 @@ def test_search_quality_does_not_regress(embedded_kb):
     report = evaluate(embedded_kb, load_judgments(JUDGMENTS))
     for metric, floor in FLOOR.items():
         assert report[metric] >= floor, (metric, report[metric])
+
+
+PLAIN = HERE / "eval" / "judgments-plain.yaml"
+# Floors a little below the README's figures for the fused ranking.
+HYBRID_FLOOR = {JUDGMENTS: {"ndcg@10": 0.52, "p@5": 0.23}, PLAIN: {"ndcg@10": 0.50, "p@5": 0.35}}
+
+
+@pytest.fixture(scope="module")
+def embedded_semantic_kb(tmp_path_factory):
+    from kb.semantic import build as vector_build
+
+    index_dir = tmp_path_factory.mktemp("embedded-semantic")
+    build_index(EMBEDDED_CORPUS, index_dir)
+    assert vector_build.complete(index_dir).complete
+    return KnowledgeBase(index_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("judged", [JUDGMENTS, PLAIN], ids=["judgments", "plain"])
+def test_hybrid_beats_words_and_meaning_alone(embedded_semantic_kb, judged):
+    queries = load_judgments(judged)
+    by_mode = {m: evaluate(embedded_semantic_kb, queries, mode=m)
+               for m in ("words", "meaning", "hybrid")}
+    hybrid = by_mode["hybrid"]
+    for metric in ("ndcg@10", "p@5"):
+        assert hybrid[metric] > by_mode["words"][metric], metric
+        assert hybrid[metric] > by_mode["meaning"][metric], metric
+        assert hybrid[metric] >= HYBRID_FLOOR[judged][metric], metric

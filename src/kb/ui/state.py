@@ -2,11 +2,15 @@
 
 The index is kept current without a restart: each run compares the corpus
 files' sizes and modification times with those of the last build and, when
-they differ, runs the (incremental) build with a progress bar.
+they differ, runs the (incremental) build with a progress bar. The words index
+is searchable as soon as it is built; the vectors it still lacks are made in a
+background thread of the server (one per index folder), and search uses them as
+they come (see kb.semantic.build).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -17,8 +21,10 @@ from kb.corpus import corpus_files
 from kb.errors import BusyError, CorpusError, KbError
 from kb.index import build_index, current_generation
 from kb.search import KnowledgeBase
+from kb.semantic import build as vector_build
 
 _build_guard = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,6 +35,45 @@ def _knowledge_base(index_dir: str) -> KnowledgeBase:
 @st.cache_resource(show_spinner=False)
 def _built_signatures() -> dict:
     return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _vector_jobs() -> dict:
+    """Per index folder: the background thread making vectors, and how far it is."""
+    return {}
+
+
+def _vectors_in_background(index_dir: Path) -> dict | None:
+    """Start making the live generation's missing vectors, unless a thread is at it already.
+
+    Returns the job's progress ({"done", "total"}) while it runs, None when nothing is missing.
+    """
+    gen = current_generation(index_dir)
+    if gen is None:
+        return None
+    jobs = _vector_jobs()
+    key = str(index_dir)
+    with _build_guard:
+        job = jobs.get(key)
+        if job and job["thread"].is_alive():
+            return job
+        if vector_build.status(gen, 0)["complete"]:
+            return None
+        job = {"done": 0, "total": 0, "gen": gen.name}
+
+        def progress(n, total, _what):
+            job["done"], job["total"] = n, total
+
+        def run():
+            try:
+                vector_build.complete(index_dir, progress=progress)
+            except Exception:  # the words index stays usable; the next page load tries again
+                _log.exception("making the search vectors failed")
+
+        job["thread"] = threading.Thread(target=run, name="kb-vectors", daemon=True)
+        jobs[key] = job
+        job["thread"].start()
+    return job
 
 
 def settings() -> kb_settings.Settings:
@@ -79,6 +124,11 @@ def knowledge_base() -> KnowledgeBase | None:
             return None
         finally:
             bar.empty()
+    job = _vectors_in_background(cfg.index)
+    if job is not None:
+        done = f" ({job['done']} of {job['total']} texts)" if job["total"] else ""
+        st.caption(f"Search by meaning is getting ready{done}; until it is, results lean on "
+                   "the words you type.")
     return _knowledge_base(key)
 
 
