@@ -5,16 +5,20 @@ when it ends with "?" or opens with an implicit ask ("should I", "I don't know
 what to do", "is it normal that"). Short filler ("right?", "why?") and thanks are
 skipped; the author's own comments are not read.
 
-Grouping (deterministic, linear in the number of questions): each question
-becomes a TF-IDF vector of its stems and stem pairs, where words readers use for
-the same move fold into one concept ("text", "call", "reach out" -> contact);
-latent semantic analysis (truncated SVD, fixed seed) reduces the vectors, and
-k-means (fixed seed, k about the square root of half the questions) groups them.
-Tags play no part. Each group is named by its member nearest the centre and its
-heaviest terms.
+Grouping (deterministic, linear in the number of questions): a question alone
+("what should I do?") seldom says what it is about, so each is embedded in its
+context: the sentence's vector plus its comment's vector (kb.semantic), beside a
+half-weight TF-IDF vector of its stems and stem pairs (words readers use for the
+same move fold into one concept: "text", "call", "reach out" -> contact) reduced
+by latent semantic analysis. k-means (fixed seed, k about the square root of half
+the questions) groups them. Without vectors the words part alone is used. Tags
+play no part. Each group is named by its most central question of 8 to 30 words
+and by the words that set it apart from the other groups (class-based TF-IDF over
+its questions, whole words, never stems).
 
-Coverage: the group's key terms are searched over the article sections; the best
-section covers the group when its score reaches ``COVER_SCORE``.
+Coverage: with vectors, the article section nearest in meaning to the group's
+questions covers it when their cosine reaches ``COVER_SIMILARITY``; without, the
+group's key terms are searched and the best section must score ``COVER_SCORE``.
 """
 
 from __future__ import annotations
@@ -23,15 +27,20 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from whoosh.lang.porter import stem
 
 from kb.search import KnowledgeBase
 
-COVER_SCORE = 12.0
+COVER_SCORE = 12.0  # words only: BM25F score of the best section
+# With vectors: cosine of the group's questions and the nearest section (see the README's
+# "Frequent questions" for how it was measured).
+COVER_SIMILARITY = 0.34
+WORDS_WEIGHT = 0.5  # the words part of a question's features, beside its meaning
 MIXED = 0.4  # below this mean similarity to its centre a group is a mix of unrelated asks
+NAME_WORDS = (8, 30)  # the words of a question that can name its group
 MAX_CHARS = 220
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _ASKS = re.compile(
@@ -178,15 +187,23 @@ def _k(n: int) -> int:
     return max(2, min(n - 1, round(math.sqrt(n / 2)), 300)) if n > 2 else 1
 
 
-def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) -> list[Group]:
-    """Group questions by meaning; return groups largest first."""
+def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
+          meaning=None) -> list[Group]:
+    """Group questions by meaning and words; return groups largest first.
+
+    ``meaning`` is an (n, d) array of the questions' unit vectors in context (see
+    :func:`question_vectors`), or None to group by words alone.
+    """
     if not questions:
         return []
     if len(questions) < 3:
         return [Group(i, q.text, question_terms(q.text)[:5], [q]) for i, q in enumerate(questions)]
+    import warnings
+
     import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
@@ -194,23 +211,26 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) ->
                           min_df=1)
     x = vec.fit_transform([q.text for q in questions])
     dims = max(2, min(100, x.shape[1] - 1, len(questions) - 1))
-    lsa = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
+    features = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
+    if meaning is not None:
+        features = normalize(np.hstack([np.asarray(meaning), WORDS_WEIGHT * features]))
     k = k or _k(len(questions))
-    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(lsa)
-    vocab = np.array(vec.get_feature_names_out())
+    with warnings.catch_warnings():  # fewer distinct questions than groups: fewer groups
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(features)
+    names = _names(questions, km.labels_, k)
     groups = []
     for label in range(k):
         members = np.where(km.labels_ == label)[0]
         if not len(members):
             continue
         centre = km.cluster_centers_[label]
-        nearest = members[np.argmax(lsa[members] @ centre)]
-        weights = np.asarray(x[members].sum(axis=0)).ravel()
-        top = [t for t in vocab[np.argsort(-weights)[:8]] if " " not in t][:5]
-        ordered = sorted(members, key=lambda i: -float(lsa[i] @ centre))
+        ordered = sorted(members, key=lambda i: -float(features[i] @ centre))
+        lo, hi = NAME_WORDS
+        named = [i for i in ordered if lo <= len(questions[i].text.split()) <= hi]
         unit = centre / (np.linalg.norm(centre) or 1.0)
-        cohesion = float(np.mean(lsa[members] @ unit))
-        groups.append(Group(0, questions[nearest].text, [t.lstrip("@") for t in top],
+        cohesion = float(np.mean(features[members] @ unit))
+        groups.append(Group(0, questions[(named or ordered)[0]].text, names[label],
                             [questions[i] for i in ordered], cohesion=round(cohesion, 3)))
     groups.sort(key=lambda g: (-len(g.comment_ids), g.representative))
     for i, g in enumerate(groups, 1):
@@ -218,12 +238,74 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) ->
     return groups
 
 
+def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[int, list[str]]:
+    """Return each group's words that set it apart: class-based TF-IDF over whole words.
+
+    A word weighs its count in the group times log(1 + average words per group / its count
+    in all groups); words of one letter or two, stop words and a group's zero weights never
+    name it.
+    """
+    from kb.analysis import STOP_WORDS
+
+    counts: dict[int, Counter] = {label: Counter() for label in range(k)}
+    for q, label in zip(questions, labels, strict=True):
+        counts[int(label)].update(w for w in _WORD.findall(q.text.lower())
+                                  if len(w) > 2 and w not in STOP_WORDS and "'" not in w)
+    overall = Counter()
+    for c in counts.values():
+        overall.update(c)
+    average = sum(overall.values()) / max(1, k)
+    out = {}
+    for label, c in counts.items():
+        weights = {w: f * math.log(1 + average / overall[w]) for w, f in c.items()}
+        ranked = sorted((w for w, x in weights.items() if x > 0 and c[w] > 1 or len(c) < 3),
+                        key=lambda w: (-weights[w], w))
+        out[label] = ranked[:n]
+    return out
+
+
+def question_vectors(kb: KnowledgeBase, questions: Sequence[Question]):
+    """Return each question's unit vector in its context (the sentence plus its comment), or
+    None when the index has no vectors."""
+    import numpy as np
+
+    asked = kb.embed_texts([q.text for q in questions])
+    if asked is None:
+        return None
+    context = kb.doc_vectors([q.comment for q in questions])
+    both = asked + (context if context is not None else 0.0)
+    return both / np.maximum(np.linalg.norm(both, axis=1, keepdims=True), 1e-9)
+
+
 def _grams(terms: list[str]) -> list[str]:
     return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
 
 
-def cover(kb: KnowledgeBase, groups: Iterable[Group]) -> None:
-    """Find, for each group, the article section that best answers it."""
+def cover(kb: KnowledgeBase, groups: list[Group]) -> None:
+    """Find, for each group, the article section that best answers it.
+
+    By meaning where the index has vectors: the section nearest the mean of the group's
+    question sentences; else by searching the group's words.
+    """
+    import numpy as np
+
+    if groups:
+        asked = kb.embed_texts([q.text for g in groups for q in g.questions])
+        if asked is not None:
+            centres, at = [], 0
+            for g in groups:
+                mean = asked[at:at + len(g.questions)].mean(axis=0)
+                at += len(g.questions)
+                centres.append(mean / (np.linalg.norm(mean) or 1.0))
+            nearest = kb.nearest_sections(np.array(centres))
+            if nearest is not None:
+                for g, (section, similarity) in zip(groups, nearest, strict=True):
+                    g.score = similarity
+                    if section and similarity >= COVER_SIMILARITY:
+                        doc = kb.get(section)
+                        g.covered_by = section
+                        g.covered_title = f"{doc['article_title']} — {doc['heading']}"
+                return
     for g in groups:
         words = " ".join(t for t in g.key_terms if not t.startswith("@")) + " " + g.representative
         result = kb.search(words, limit=5)
@@ -251,7 +333,7 @@ def review(
 ) -> dict:
     """Return the frequent-question review: groups with counts, answers and coverage."""
     questions = collect(kb, since)
-    groups = group(questions)
+    groups = group(questions, meaning=question_vectors(kb, questions))
     cover(kb, groups)
     today = max((q.date.date() for q in questions), default=dt.date.today())
     rows = []
@@ -282,7 +364,8 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
     epoch = dt.datetime(1970, 1, 1)
     items = [Question("", text, "", epoch, "", False) for text in sorted(logged)]
     out = []
-    for g in group(items, k=_k(len(items)) if len(items) > 8 else len(items)):
+    for g in group(items, k=_k(len(items)) if len(items) > 8 else len(items),
+                   meaning=kb.embed_texts([q.text for q in items])):
         texts = [q.text for q in g.questions]
         out.append({"representative": g.representative, "count": sum(logged[t] for t in texts),
                     "searches": texts[:10], "key_terms": g.key_terms})
@@ -338,7 +421,7 @@ def evaluate_grouping(kb: KnowledgeBase, judged: list[dict]) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
     questions = collect(kb)
-    groups = group(questions)
+    groups = group(questions, meaning=question_vectors(kb, questions))
     label_of: dict[tuple[str, str], int] = {}
     by_comment: dict[str, list[tuple[str, int]]] = {}
     for g in groups:
@@ -364,6 +447,7 @@ def evaluate_grouping(kb: KnowledgeBase, judged: list[dict]) -> dict:
         "judged": len(judged), "matched": len(truth), "missed": missed,
         "extraction_recall": round(len(truth) / len(judged), 3) if judged else 0.0,
         "groups": len(groups), "judged_groups": len(set(truth)),
+        "by": "meaning and words" if kb.embed_texts([]) is not None else "words",
         "adjusted_rand_index": round(float(adjusted_rand_score(truth, found)), 3) if truth else 0.0,
         "purity": round(purity / len(truth), 3) if truth else 0.0,
     }

@@ -427,6 +427,57 @@ class KnowledgeBase:
                 self._vectors = (gen, stamp, meaning, why)
         return meaning, why
 
+    # -- vectors for the questions review ------------------------------------------------
+    def embed_texts(self, texts: list[str]) -> np.ndarray | None:
+        """Return the unit vectors of texts (cached in the index folder), None without vectors."""
+        meaning, _ = self._meaning(self._doc_count())
+        if meaning is None:
+            return None
+        from kb.semantic.vectors import EmbeddingCache, digest
+
+        cache = EmbeddingCache(self.index_dir, meaning.key)
+        keys = [digest(t) for t in texts]
+        todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+        for at in range(0, len(todo), 256):
+            chunk = todo[at:at + 256]
+            cache.add([k for k, _ in chunk],
+                      semantic_model.load(meaning.folder).embed([t for _, t in chunk]))
+        if not keys:
+            return np.zeros((0, meaning.matrix.shape[1]), dtype=np.float32)
+        return dequantize(*cache.get(keys))
+
+    def doc_vectors(self, doc_ids: list[str]) -> np.ndarray | None:
+        """Return the vectors of documents by id (zero rows for those without), None if none."""
+        with self._reading() as (s, arrays):
+            meaning, _ = self._meaning(arrays.doc_count)
+            if meaning is None:
+                return None
+            out = np.zeros((len(doc_ids), meaning.matrix.shape[1]), dtype=np.float32)
+            for i, doc_id in enumerate(doc_ids):
+                docnum = s.document_number(id=doc_id)
+                own = meaning.vector_of(docnum) if docnum is not None else None
+                if own is not None:
+                    out[i] = own
+        return out
+
+    def nearest_sections(self, vectors: np.ndarray) -> list[tuple[str, float]] | None:
+        """Return, for each vector, the article section nearest in meaning and its cosine."""
+        with self._reading() as (s, arrays):
+            meaning, _ = self._meaning(arrays.doc_count)
+            if meaning is None:
+                return None
+            allowed = self._mask(s, arrays, Filters(), (KIND_SECTION,))
+            out = []
+            for v in vectors:
+                best = meaning.ranking(v, allowed, 1)[0]
+                out.append((s.stored_fields(best[0][1])["id"], round(best[0][0], 4))
+                           if best else ("", 0.0))
+        return out
+
+    def _doc_count(self) -> int:
+        with self._reading() as (_, arrays):
+            return arrays.doc_count
+
     @property
     def manifest(self) -> dict:
         """The manifest of the live index generation."""
