@@ -28,11 +28,20 @@ def _split(value: str) -> list[str]:
 
 
 def examples(kb: KnowledgeBase) -> list[Example]:
-    """Return every comment of the index as a suggester example (hand tags as labels)."""
+    """Return every comment of the index as a suggester example (hand tags as labels).
+
+    Each carries its sentence vector when every comment has one (a vector step still
+    running leaves the suggestions to words, the same for all comments).
+    """
+    docs = kb.all_comments()
+    vectors = kb.doc_vectors([d["id"] for d in docs]) if docs else None
+    if vectors is not None and not all(v.any() for v in vectors):
+        vectors = None
     return [
         Example(d["id"], d["body"], frozenset(_split(d.get("tags", ""))),
-                frozenset(d.get("removed_tags") or ()))
-        for d in kb.all_comments()
+                frozenset(d.get("removed_tags") or ()),
+                vectors[i] if vectors is not None else None)
+        for i, d in enumerate(docs)
     ]
 
 
