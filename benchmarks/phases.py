@@ -279,11 +279,102 @@ def fts_overlap(a: dict) -> dict:
     return {"overlap_at_10": round(statistics.fmean(shares), 3) if shares else None}
 
 
+# -- vectors (benchmarks.semantic) -------------------------------------------------------
+def vec_build(a: dict) -> dict:
+    """The vector step after a words build: all texts, or a sample then repeated (timing only)."""
+    import numpy as np
+
+    from kb.index import current_generation
+    from kb.semantic import build as vector_build
+    from kb.semantic import vectors as V
+
+    index, sample = Path(a["index"]), a.get("sample")
+    done = {"n": 0}
+    cpu, t = _cpu(), time.perf_counter()
+    report = vector_build.complete(
+        index, progress=lambda n, total, _: done.update(n=n, total=total),
+        should_stop=(lambda: done["n"] >= sample) if sample else None)
+    seconds, cpu_seconds = time.perf_counter() - t, _cpu() - cpu
+    total = done.get("total") or report.embedded
+    gen = current_generation(index)
+    tiled = bool(sample) and not report.complete
+    if tiled:  # every document gets one of the sample's real vectors, cached as its own
+        docs = list(vector_build._docs(gen))
+        live = [(d, f) for d, f in docs if not f.get("redacted")]
+        bodies = {f["id"]: f.get("body", "") for _, f in live}
+        keys = [V.digest(V.doc_text(f, bodies.get(f.get("parent") or "", ""))) for _, f in live]
+        cache = V.EmbeddingCache(index, report.model)
+        have = [k for k in keys if k in cache]
+        q, scale = cache.get(have)
+        missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        for at in range(0, len(missing), 20000):
+            chunk = missing[at:at + 20000]
+            rows = np.arange(at, at + len(chunk)) % len(have)
+            cache.add(chunk, V.dequantize(q[rows], scale[rows]))
+        V.fill(gen, docs, cache, lambda: None, report.model)
+    data = V.read_vectors(gen)
+    per_cpu = report.embedded / cpu_seconds if cpu_seconds else 0.0
+    per_s = report.embedded / seconds if seconds else 0.0
+    return {
+        "embedded": report.embedded, "texts_total": total, "rows": int(len(data["docnums"])),
+        "complete": bool(data["complete"]), "tiled": tiled, "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 1), "texts_per_cpu_second": round(per_cpu, 2),
+        "texts_per_second": round(per_s, 2),
+        "full_step_seconds": round(total / per_s if per_s else 0.0, 1),
+        "gen_bytes": (gen / V.VECTORS).stat().st_size, "cache_bytes": _size(index / V.CACHE),
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def vec_fts(a: dict) -> dict:
+    """FTS5's build then its words-only searches, on this machine now."""
+    fts_build(a)
+    return fts_query(a)
+
+
+def vec_query(a: dict) -> dict:
+    from kb.search import KnowledgeBase
+
+    queries = json.loads(Path(a["queries"]).read_text("utf-8"))
+    kb = KnowledgeBase(Path(a["index"]))
+    first = kb.search(queries[0])
+    assert first.mode == "hybrid", first.notice
+    meaning, _ = kb._meaning(kb._doc_count())
+    embed, hybrid, words = [], [], []
+    for q in queries:
+        t = time.perf_counter()
+        meaning.embed(q)
+        embed.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        kb.search(q, limit=10)
+        hybrid.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        kb.search(q, limit=10, mode="words")
+        words.append((time.perf_counter() - t) * 1000)
+    return {"embed_ms": _latency(embed), "hybrid_ms": _latency(hybrid),
+            "words_ms": _latency(words), "peak_rss_mb": _rss_mb()}
+
+
+def vec_update(a: dict) -> dict:
+    from kb.index import build_index
+
+    t = time.perf_counter()
+    report = build_index(Path(a["corpus"]), Path(a["index"]))
+    seconds = time.perf_counter() - t
+    v = report.vectors or {}
+    return {"seconds": round(seconds, 3), "embedded": v.get("embedded"),
+            "complete": v.get("complete"), "changed": report.changed}
+
+
 PHASES = {
     "kb-read": kb_read, "kb-build": kb_build, "kb-query": kb_query, "kb-similar": kb_similar,
     "kb-app": kb_app, "kb-eval": kb_eval, "kb-profile": kb_profile, "fts-build": fts_build,
     "fts-update": fts_update, "fts-query": fts_query, "fts-similar": fts_similar,
     "fts-overlap": fts_overlap,
+    "vec-build": vec_build,
+    "vec-fts": vec_fts,
+    "vec-query": vec_query,
+    "vec-update": vec_update,
 }
 
 

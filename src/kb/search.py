@@ -246,11 +246,16 @@ class Meaning:
         row = self.row_of[docnum]
         return self.matrix[row] if row >= 0 else None
 
-    def ranking(self, vector: np.ndarray, allowed: np.ndarray, pool: int
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Return the cosine of every row and a unit vector."""
+        return self.matrix @ vector
+
+    def ranking(self, sims: np.ndarray, allowed: np.ndarray, pool: int
                 ) -> tuple[list[tuple[float, int]], np.ndarray]:
-        """Return ((cosine, docnum) best first among ``allowed``, and the close ones' mask)."""
+        """Return ((cosine, docnum) best first among ``allowed``, and the close ones' mask),
+        from the rows' cosines with the query (:meth:`similarities`)."""
         ok = allowed[self.docnums]
-        sims = np.where(ok, self.matrix @ vector, -np.inf)
+        sims = np.where(ok, sims, -np.inf)
         close = np.zeros(self.doc_count, dtype=bool)
         close[self.docnums[sims >= CLOSE]] = True
         n = min(pool, int(np.count_nonzero(ok)))
@@ -266,13 +271,21 @@ class Meaning:
         return None if own is None else round(float(own @ vector), 4)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Query:
     """What a hybrid or meaning search ranks with: the generation's vectors and the query's."""
 
     meaning: Meaning
     vector: np.ndarray
     mode: str
+    _sims: np.ndarray | None = None
+
+    @property
+    def sims(self) -> np.ndarray:
+        """The cosine of every row with the query, computed once for both lists."""
+        if self._sims is None:
+            self._sims = self.meaning.similarities(self.vector)
+        return self._sims
 
 
 def _scaled(ranking: list[tuple[float, int]]) -> dict[int, float]:
@@ -469,7 +482,7 @@ class KnowledgeBase:
             allowed = self._mask(s, arrays, Filters(), (KIND_SECTION,))
             out = []
             for v in vectors:
-                best = meaning.ranking(v, allowed, 1)[0]
+                best = meaning.ranking(meaning.similarities(v), allowed, 1)[0]
                 out.append((s.stored_fields(best[0][1])["id"], round(best[0][0], 4))
                            if best else ("", 0.0))
         return out
@@ -603,7 +616,7 @@ class KnowledgeBase:
                                                  max(want * 3, 30))
             hits = [self._hit(s.stored_fields(d), sc, qterms) for sc, d in scored[offset:want]]
             return hits, int(np.count_nonzero(matched))
-        near, close = sem.meaning.ranking(sem.vector, allowed, max(POOL, want))
+        near, close = sem.meaning.ranking(sem.sims, allowed, max(POOL, want))
         if sem.mode == "meaning":
             order, total = near, int(np.count_nonzero(close))
         else:
