@@ -103,6 +103,32 @@ def test_a_build_embeds_only_what_changed(corpus_copy, tmp_path):
     assert V.read_vectors(current_generation(index))["complete"]
 
 
+def test_an_update_reads_only_what_changed_and_matches_a_full_pass(corpus_copy, tmp_path,
+                                                                   monkeypatch):
+    index = tmp_path / "index"
+    build_index(corpus_copy, index)
+    vector_build.complete(index)
+    path = corpus_copy / "comments" / "space.yaml"
+    text = path.read_text("utf-8")
+    assert "twelve years of marriage" in text
+    path.write_text(text.replace("twelve years of marriage", "eleven years of marriage"), "utf-8")
+    read = []
+    real = vector_build._docs
+    monkeypatch.setattr(vector_build, "_docs", lambda gen: read.append(gen) or real(gen))
+    report = build_index(corpus_copy, index)
+    assert read == []  # no pass over every document's stored fields
+    # the edited story, and the author's reply embedded with the comment it answers
+    assert report.vectors["embedded"] == 2 and report.vectors["complete"]
+    gen = current_generation(index)
+    quick = V.read_vectors(gen)
+    V._save_npz(gen / V.VECTORS, **{**quick, "complete": np.array(False)})
+    vector_build.complete(index)  # a full pass over the same generation
+    full = V.read_vectors(gen)
+    assert quick["docnums"].tolist() == full["docnums"].tolist()
+    assert quick["digests"].tolist() == full["digests"].tolist()
+    assert np.array_equal(quick["q"], full["q"])
+
+
 def test_a_stopped_vector_step_resumes_where_it_stopped(corpus_copy, tmp_path, monkeypatch):
     index = tmp_path / "index"
     build_index(corpus_copy, index)

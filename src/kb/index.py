@@ -42,7 +42,7 @@ from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 from kb.semantic.vectors import VECTORS
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
@@ -67,7 +67,7 @@ def _single_term(field: NUMERIC) -> NUMERIC:
 def make_schema() -> Schema:
     """Return the schema: one document per article section and per comment."""
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),  # a column: ids by document number
         kind=ID(stored=True),
         article=ID(stored=True),
         article_title=STORED,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from kb.ledger import read_ledger
 from kb.semantic import model as semantic_model
 from kb.semantic.vectors import CACHE, EmbeddingCache, VectorReport, fill, read_vectors
 
@@ -46,6 +47,54 @@ def _docs(gen: Path) -> Iterator[tuple[int, dict]]:
         ix.close()
 
 
+def _changed_docs(gen: Path, old_gen: Path, before: dict) -> tuple[list, dict] | None:
+    """Return (documents, answered bodies) for :func:`fill` that read only what changed.
+
+    A document whose ledger digest is the same in both generations has the same text, so it
+    comes as its id and cached text digest, found by document number through the id column;
+    the others (and the comments their replies answer) are read. None if the ledgers do not
+    allow it.
+    """
+    new, old = read_ledger(gen), read_ledger(old_gen)
+    if new is None or old is None or "ids" not in before:
+        return None
+    old_digest = {d: g for a in old.values() for d, g in a["docs"].items()}
+    known = dict(zip(before["ids"].tolist(), before["digests"].tolist(), strict=True))
+    ix = whoosh_index.open_dir(str(gen))
+    try:
+        with ix.searcher() as s:
+            reader = s.reader()
+            docs, wanted = [], set()
+            for leaf, offset in reader.leaf_readers():
+                if not leaf.has_column("id"):
+                    return None
+                column = leaf.column_reader("id")
+                for i in range(leaf.doc_count_all()):
+                    if leaf.is_deleted(i):
+                        continue
+                    doc_id = column[i]
+                    unchanged = None
+                    for a in new.values():  # pragma: no branch - ids are unique
+                        if doc_id in a["docs"]:
+                            unchanged = a["docs"][doc_id] == old_digest.get(doc_id)
+                            break
+                    if unchanged and doc_id in known:
+                        docs.append((offset + i, {"id": doc_id, "key": bytes(known[doc_id])}))
+                    else:
+                        fields = leaf.stored_fields(i)
+                        docs.append((offset + i, fields))
+                        if fields.get("parent"):
+                            wanted.add(fields["parent"])
+            bodies = {}
+            for parent in wanted:
+                fields = s.document(id=parent)
+                if fields is not None and not fields.get("redacted"):
+                    bodies[parent] = fields.get("body", "")
+            return docs, bodies
+    finally:
+        ix.close()
+
+
 def attach(gen: Path, index_dir: Path, folder: Path, *, old_gen: Path | None = None,
            progress: Progress | None = None, purge: bool = False) -> VectorReport:
     """Give a new generation, before its swap, the vectors the cache has and the few it lacks.
@@ -60,8 +109,13 @@ def attach(gen: Path, index_dir: Path, folder: Path, *, old_gen: Path | None = N
     keeps_up = (before is not None and str(before["model"]) == key
                 and bool(before.get("complete", False)))
     cache = EmbeddingCache(index_dir, key)
-    report = fill(gen, _docs(gen), cache, lambda: semantic_model.load(folder), key,
-                  budget=INLINE if keeps_up else 0, progress=progress)
+    quick = _changed_docs(gen, old_gen, before) if keeps_up and not purge else None
+    if quick is not None and all(f.get("key") is None or f["key"] in cache for _, f in quick[0]):
+        docs, bodies = quick
+    else:  # read every document (a full build, a purge, or an older generation's file)
+        docs, bodies = _docs(gen), None
+    report = fill(gen, docs, cache, lambda: semantic_model.load(folder), key,
+                  budget=INLINE if keeps_up else 0, progress=progress, bodies=bodies)
     if purge:
         for other in EmbeddingCache.models(index_dir):
             EmbeddingCache(index_dir, other).keep_only(

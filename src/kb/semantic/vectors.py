@@ -10,7 +10,9 @@ situation should meet (:func:`doc_text`). Two kinds of files hold them:
   from there. A text already embedded (an unchanged comment, a rebuilt index, a reply
   moved to another thread) is never embedded again.
 - the **vectors of a generation**, ``gen-NNNNNN/vectors.npz``: one row per document of
-  that Whoosh generation, keyed by its document number, written aside and renamed. A
+  that Whoosh generation, keyed by its document number (with its id and text digest, so
+  the next generation reuses the rows of unchanged documents without reading their text),
+  written aside and renamed. A
   generation's file may be partial while a long build fills it; search uses the rows
   that are there (``complete`` says whether all are).
 
@@ -223,26 +225,35 @@ def read_vectors(gen: Path) -> dict | None:
 
 def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, embedder_fn,
          model_key: str, *, budget: int | None = None, progress: Progress | None = None,
-         should_stop: Callable[[], bool] | None = None) -> VectorReport:
+         should_stop: Callable[[], bool] | None = None,
+         bodies: dict[str, str] | None = None) -> VectorReport:
     """Give a generation's documents their vectors: from the cache, else embedded now.
 
-    ``docs`` are (document number, stored fields) of the generation's live documents;
-    ``embedder_fn`` returns the model (loaded only when a text must be embedded). At most
-    ``budget`` texts are embedded (None: all); the generation's file is rewritten after each
-    part, so search can use what is there while the rest is being made.
+    ``docs`` are (document number, stored fields) of the generation's live documents; a
+    document whose text is known unchanged may come as ``{"id": ..., "key": digest}``
+    instead (see :func:`kb.semantic.build.attach`), and ``bodies`` holds the texts of
+    comments answered by a reply among the others. ``embedder_fn`` returns the model (loaded
+    only when a text must be embedded). At most ``budget`` texts are embedded (None: all);
+    the generation's file is rewritten after each part, so search can use what is there
+    while the rest is being made.
     """
     start = time.perf_counter()
     report = VectorReport(model=model_key)
-    numbers, keys, texts = [], [], {}
+    numbers, ids, keys, texts = [], [], [], {}
     live = [(d, f) for d, f in docs if not f.get("redacted")]
-    bodies = {f["id"]: f.get("body", "") for _, f in live if f["kind"] != KIND_SECTION}
+    bodies = dict(bodies or {})
+    bodies.update((f["id"], f["body"]) for _, f in live
+                  if "body" in f and f["kind"] != KIND_SECTION)
     for docnum, fields in live:
-        text = doc_text(fields, bodies.get(fields.get("parent") or "", ""))
-        key = digest(text)
+        key = fields.get("key")
+        if key is None:
+            text = doc_text(fields, bodies.get(fields.get("parent") or "", ""))
+            key = digest(text)
+            if key not in cache:
+                texts.setdefault(key, text)
         numbers.append(docnum)
+        ids.append(fields["id"])
         keys.append(key)
-        if key not in cache:
-            texts.setdefault(key, text)
     report.documents = len(numbers)
     report.keys = set(keys)
     report.reused = report.documents - sum(1 for k in keys if k not in cache)
@@ -262,16 +273,16 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
         report.embedded = done
         if progress:
             progress(done, len(texts), "embedding")
-        written = _write_gen(gen, numbers, keys, cache, model_key, None)
+        written = _write_gen(gen, numbers, ids, keys, cache, model_key, None)
     if written < 0 or (old is not None and written != len(old["docnums"])):
-        written = _write_gen(gen, numbers, keys, cache, model_key, old)
+        written = _write_gen(gen, numbers, ids, keys, cache, model_key, old)
     report.missing = report.documents - max(written, 0)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _write_gen(gen: Path, numbers: list[int], keys: list[bytes], cache: EmbeddingCache,
-               model_key: str, old: dict | None) -> int:
+def _write_gen(gen: Path, numbers: list[int], ids: list[str], keys: list[bytes],
+               cache: EmbeddingCache, model_key: str, old: dict | None) -> int:
     have = [i for i, k in enumerate(keys) if k in cache]
     rows = np.array([numbers[i] for i in have], dtype=np.int64)
     if (old is not None and str(old["model"]) == model_key
@@ -281,7 +292,8 @@ def _write_gen(gen: Path, numbers: list[int], keys: list[bytes], cache: Embeddin
     q, scale = cache.get([keys[i] for i in have])
     if not gen.is_dir():
         return len(have)  # the generation was retired while its vectors were being made
-    _save_npz(Path(gen) / VECTORS, docnums=rows,
+    _save_npz(Path(gen) / VECTORS, docnums=rows, ids=np.array([ids[i] for i in have], dtype=str),
+              digests=np.array([keys[i] for i in have], dtype=f"S{DIGEST_BYTES}"),
               q=q, scale=scale, model=np.array(model_key),
               complete=np.array(len(have) == len(keys)))
     return len(have)
