@@ -45,6 +45,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    slugs: dict[str, str] = field(default_factory=dict)  # source article key -> corpus slug
 
     def counts(self, kind: str) -> dict[str, int]:
         """Return the number of skipped items of one kind, by reason."""
@@ -215,6 +216,7 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
     site = _site_for(batch, state, author, changes, report)
     new_tags: dict[str, str] = {}
     slugs = _place_articles(batch, state, changes, report, new_tags)
+    report.slugs = dict(slugs)
     mapped: dict[str, str] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
     for com in _parents_first(batch.comments):
