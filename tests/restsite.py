@@ -82,7 +82,8 @@ class RestSite:
             "title": {"rendered": title},
             "content": {"rendered": "" if protected else content, "protected": protected},
             "excerpt": {
-                "rendered": "" if protected else "<p>" + title + " [&hellip;]</p>",
+                # as WordPress makes one when the author wrote none: the first words
+                "rendered": "" if protected else " ".join(content.split()[:6]) + " [&hellip;]</p>",
                 "protected": protected,
             },
             "author": author,

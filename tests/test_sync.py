@@ -54,6 +54,13 @@ def site(monkeypatch):
         date="2024-02-01T08:00:00",
     )
     s.add_post(
+        14,
+        "A quiet post",
+        "<p>No one has said anything here yet.</p>\n",
+        slug="quiet-post",
+        date="2024-02-01T09:00:00",
+    )
+    s.add_post(
         12, "Members only", "", slug="members-only", date="2024-02-02T08:00:00", protected=True
     )
     s.add_comment(100, 10, "Dana", STORY, "2024-01-06T20:00:00")
@@ -84,20 +91,26 @@ def site(monkeypatch):
 def test_a_first_sync_brings_every_post_and_approved_comment(tmp_path, site):
     corpus = tmp_path / "corpus"
     report = sync_site(corpus, site.url, build=False).as_dict()
-    assert report["articles"]["added_slugs"] == ["when-the-talking-stops", "starting-over"]
+    assert report["articles"]["added_slugs"] == [
+        "when-the-talking-stops",
+        "starting-over",
+        "quiet-post",
+    ]
     assert report["password_protected"] == ["Members only"]
     assert report["articles"]["skipped"] == {"unpublished": 1}
     assert report["comments"]["added"] == 123
-    assert report["fetched"] == {"posts": 3, "comments": 123}
+    assert report["fetched"] == {"posts": 4, "comments": 123}
     assert any("page=2" in h and "/comments" in h for h in site.hits)  # read page after page
     kb = load_corpus(corpus)
     assert kb.site.author == "Marin Holt" and kb.site.title == "Harbour Notes"
     assert kb.comments["wp-10-101"].is_author and kb.comments["wp-10-101"].parent == "wp-10-100"
     assert kb.comments["wp-10-102"].parent == "wp-10-101"
     dana = kb.comments["wp-10-100"].body
-    assert "haven’t spoken properly in months & I don’t know" in dana
-    assert "\n\n“Just talk” they say." in dana and "<p>" not in dana
+    # WordPress's typographic quotes undone, as the export has the text; & as written
+    assert "haven't spoken properly in months & I don't know" in dana
+    assert '\n\n"Just talk" they say.' in dana and "<p>" not in dana
     assert set(kb.articles["when-the-talking-stops"].tags) == {"marriage", "silence"}
+    assert kb.articles["when-the-talking-stops"].summary == ""  # WordPress's, not the author's
     assert [s.heading for s in kb.articles["when-the-talking-stops"].sections][1:] == [
         "What it means"
     ]
@@ -121,43 +134,57 @@ def _days_ago(days: float) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def test_a_second_sync_asks_only_for_what_is_newer_and_brings_exactly_that(tmp_path, site):
+def test_a_second_sync_reads_only_changed_posts_and_brings_exactly_what_changed(tmp_path, site):
     corpus = tmp_path / "corpus"
-    site.add_comment(104, 11, "Kit", "<p>Three weeks since she left.</p>\n", _days_ago(3))
     sync_site(corpus, site.url, build=False)
     set_comment_tags(corpus, "wp-10-100", ["silence"], ["marriage"])
     before = snapshot(corpus)
     site.hits.clear()
     again = sync_site(corpus, None, build=False).as_dict()
     assert again["since"] == stored_sync(corpus)["last_sync"] or again["since"]
-    assert any("modified_after=" in h for h in site.hits)
-    assert any("/comments" in h and "after=" in h for h in site.hits)
+    assert all("modified_after=" in h for h in site.hits if "/posts" in h)
+    assert again["fetched"]["posts"] == 0  # none changed since the first sync
     assert again["articles"]["added"] == 0 and again["comments"]["added"] == 0
     assert again["comments"]["updated"] == [] and again["articles"]["updated"] == []
+    assert again["comments"]["unchanged"] == 123
     assert {k: v for k, v in snapshot(corpus).items() if k != "site.yaml"} == {
         k: v for k, v in before.items() if k != "site.yaml"
     }
     site.add_comment(103, 10, "Sam", "<p>Same here, eleven years.</p>\n", _days_ago(0.1))
-    site.comments[-2]["content"]["rendered"] = "<p>Three weeks since she left me.</p>\n"
+    site.add_comment(104, 14, "Ro", "<p>The first comment here.</p>\n", _days_ago(0.1))
     site.comments[0]["content"]["rendered"] = STORY.replace("most nights", "most evenings")
     site.posts[1]["content"]["rendered"] = "<p>A new start needs an old ending, said well.</p>\n"
     site.posts[1]["modified_gmt"] = _days_ago(0.1)
+    site.hits.clear()
     third = sync_site(corpus, None, build=False).as_dict()
-    assert third["comments"]["added"] == 1 and third["comments"]["updated"] == ["wp-11-104"]
+    # the changed post, and the unchanged one whose first comment this is (asked for by id)
+    assert third["fetched"]["posts"] == 2
+    assert any("/posts" in h and "include=14" in h for h in site.hits)
+    assert third["comments"]["added"] == 2 and third["comments"]["updated"] == ["wp-10-100"]
+    assert load_corpus(corpus).comments["wp-10-103"].article == "when-the-talking-stops"
+    assert load_corpus(corpus).comments["wp-14-104"].article == "quiet-post"
     assert third["articles"]["updated"] == ["starting-over"]
     kb = load_corpus(corpus)
-    assert kb.comments["wp-11-104"].body.strip() == "Three weeks since she left me."
     assert kb.comments["wp-10-103"].body.strip() == "Same here, eleven years."
+    assert kb.comments["wp-10-103"].parent is None
     assert "said well" in kb.articles["starting-over"].body
-    # an edit to a comment older than the overlap waits for a full sync
-    assert "most nights" in kb.comments["wp-10-100"].body
-    full = sync_site(corpus, None, full=True, build=False).as_dict()
-    assert full["comments"]["updated"] == ["wp-10-100"] and full["comments"]["added"] == 0
-    kb = load_corpus(corpus)
     assert "most evenings" in kb.comments["wp-10-100"].body
     assert kb.comments["wp-10-100"].tags == ("silence",)  # the author's edits stay
     assert kb.comments["wp-10-100"].removed_tags == ("marriage",)
     assert check_corpus(corpus) == []
+
+
+def test_new_comments_only_asks_for_comments_after_the_last_sync(tmp_path, site):
+    corpus = tmp_path / "corpus"
+    sync_site(corpus, site.url, build=False)
+    site.comments[0]["content"]["rendered"] = "<p>An edit the quick sync does not see.</p>\n"
+    site.add_comment(103, 10, "Sam", "<p>Same here, eleven years.</p>\n", _days_ago(0.1))
+    site.hits.clear()
+    quick = sync_site(corpus, None, new_comments_only=True, build=False).as_dict()
+    assert any("/comments" in h and "after=" in h for h in site.hits)
+    assert quick["fetched"]["comments"] == 1 and quick["comments"]["added"] == 1
+    assert quick["comments"]["updated"] == []
+    assert sync_site(corpus, None, build=False).as_dict()["comments"]["updated"] == ["wp-10-100"]
 
 
 def test_a_redacted_comment_never_comes_back(tmp_path, site):
@@ -169,7 +196,7 @@ def test_a_redacted_comment_never_comes_back(tmp_path, site):
     assert report["comments"]["kept_redacted"] == ["wp-10-100"]
     assert report["comments"]["added"] == 0 and report["comments"]["updated"] == []
     text = corpus_text(corpus)
-    assert "haven’t spoken" not in text and "An edit after" not in text
+    assert "spoken properly" not in text and "An edit after" not in text
 
 
 def test_a_dry_run_reports_and_writes_nothing(tmp_path, site):
@@ -271,7 +298,7 @@ def test_the_command_syncs_builds_and_reports(tmp_path, site, clean_env):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == f"sync: {site.url}"
-    assert "articles: 2 added, 0 updated, 0 unchanged, 1 skipped (unpublished 1)" in lines
+    assert "articles: 3 added, 0 updated, 0 unchanged, 1 skipped (unpublished 1)" in lines
     assert "comments: 123 added, 0 updated, 0 unchanged" in lines
     assert "  skipped, password-protected: Members only" in lines
     assert any(line.startswith("index: updated") for line in lines)

@@ -58,6 +58,8 @@ class Remote:
     protected: list[str] = field(default_factory=list)
     article_bodies: dict[str, str] = field(default_factory=dict)  # key -> Markdown
     newest: str = ""  # the newest modified_gmt of a post, or comment date_gmt, seen
+    author_id: int = 0  # the user id of the site's main author
+    known_posts: set[int] = field(default_factory=set)  # posts of comments, already in the corpus
 
 
 class Client:
@@ -240,17 +242,23 @@ class _Api:
         return f"{self.root}/?rest_route={route}" + (f"&{query}" if query else "")
 
     def discover(self) -> dict:
-        """Return the API's index document, finding where the API lives."""
+        """Return the API's index document, finding where the API lives.
+
+        A site without pretty links answers ``/wp-json/`` with a 404 or with its home
+        page; its API is then at ``/?rest_route=/``.
+        """
         first = self.url("/")
         try:
             index, _ = self.client.get(first)
         except SyncError as exc:
-            if "404" not in str(exc):
+            if "404" not in str(exc) and "HTML page" not in str(exc):
                 raise
             self.style = "plain"
             try:
                 index, _ = self.client.get(self.url("/"))
             except SyncError:
+                if "HTML page" in str(exc):
+                    raise exc from None
                 raise SyncError(
                     f"{first}: 404 Not Found: REST API disabled on this site? (kb "
                     "reads the site through its public REST API)"
@@ -286,10 +294,30 @@ def _header_int(headers, name: str, default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
+_TEXTURIZED = re.compile(r"&#(8216|8217|8242|8220|8221|8243|8230);")
+_PLAIN_CHARS = {
+    "8216": "'",
+    "8217": "'",
+    "8242": "'",
+    "8220": '"',
+    "8221": '"',
+    "8243": '"',
+    "8230": "...",
+}
+
+
 def _rendered(value) -> str:
+    """Return display HTML as the export holds it: WordPress's typographic quotes undone.
+
+    When it renders, WordPress writes the quotes and dots typed as ``'``, ``"`` and
+    ``...`` as numeric entities (``&#8217;``); curly quotes the writer typed stay
+    characters. So undoing the entities gives the text as written, as the export has it.
+    """
     if isinstance(value, dict):
         value = value.get("rendered", "")
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return _TEXTURIZED.sub(lambda m: _PLAIN_CHARS[m.group(1)], value)
 
 
 def _date(item: dict, key: str = "date") -> dt.datetime | None:
@@ -319,11 +347,19 @@ def read_site(
     include_pages: bool = False,
     timeout: float = 30.0,
     follow_redirects: bool = False,
-    overlap: dt.timedelta = dt.timedelta(days=30),
+    overlap: dt.timedelta = dt.timedelta(days=2),
+    new_comments_only: bool = False,
+    known_posts: set[int] | frozenset[int] = frozenset(),
+    author_id: int = 0,
     fetched: Fetched | None = None,
     client: Client | None = None,
 ) -> Remote:
-    """Read the site's posts and approved comments (those newer than ``since``, when given)."""
+    """Read the site's posts (those changed since ``since``, when given) and approved comments.
+
+    WordPress does not date an edit to a comment, so every approved comment is read each
+    time, and an edited one is found by its text; with ``new_comments_only`` only those
+    written since ``since`` are.
+    """
     root = site_root(url)
     client = client or Client(root, timeout=timeout, follow_redirects=follow_redirects)
     api = _Api(client, root)
@@ -348,11 +384,14 @@ def read_site(
         items, _ = api.pages(route, params, what, fetched)
         posts += items
     params = {"_fields": COMMENT_FIELDS, "orderby": "id", "order": "asc"}
-    if after:
+    if after and new_comments_only:
         params["after"] = after
     comments, _ = api.pages("/wp/v2/comments", params, "comments", fetched)
     known = {p.get("id") for p in posts}
-    missing = sorted({cm.get("post") for cm in comments} - known - {None, 0})
+    # the posts of comments that are not yet in the corpus, when the posts did not change
+    commented = {cm.get("post") for cm in comments} - {None, 0}
+    remote.known_posts = (commented & set(known_posts)) - known
+    missing = sorted(commented - known - set(known_posts))
     for what, route in kinds:  # the posts of new comments, when the posts themselves did not change
         for start in range(0, len(missing), PER_PAGE):
             chunk = missing[start : start + PER_PAGE]
@@ -367,7 +406,10 @@ def read_site(
     remote.post_count, remote.comment_count = len(posts), len(comments)
     terms = _terms(api, posts)
     owners = _read_posts(batch, remote, posts, terms, root)
-    batch.site.author = _author_name(api, owners)
+    batch.site.author, batch.site.aliases, remote.author_id = _author_name(api, owners)
+    remote.author_id = remote.author_id or author_id
+    for post_id in remote.known_posts:
+        owners[post_id] = remote.author_id
     _read_comments(batch, comments, owners, root)
     stamps = [str(p.get("modified_gmt") or "") for p in posts] + [
         str(cm.get("date_gmt") or "") for cm in comments
@@ -428,13 +470,7 @@ def _read_posts(
                 if tag and tag != "uncategorized":
                     tags.setdefault(tag, label)
         body = html_to_markdown(_rendered(post.get("content")))
-        excerpt = _rendered(post.get("excerpt"))
-        # WordPress writes an excerpt of the text when the author wrote none; keep only hers
-        summary = (
-            ""
-            if re.search(r"(\[&hellip;\]|&hellip;|…)\s*(</p>)?\s*$", excerpt)
-            else _plain(excerpt)
-        )
+        summary = _summary(_rendered(post.get("excerpt")), _rendered(post.get("content")))
         link = str(post.get("link") or "")
         slug = (
             c.slugify(str(post.get("slug") or ""), fallback="")
@@ -459,19 +495,31 @@ def _read_posts(
     return owners
 
 
-def _author_name(api: _Api, owners: dict[int, int]) -> str:
+def _summary(excerpt: str, content: str) -> str:
+    """Return the excerpt the author wrote, or "" when WordPress made it from the text."""
+    words = c.normalise_text(re.sub(r"\[(&hellip;|\.\.\.|…)\]|&hellip;|…", " ", excerpt))
+    if not words or c.normalise_text(content).startswith(words):
+        return ""
+    return _plain(excerpt)
+
+
+def _author_name(api: _Api, owners: dict[int, int]) -> tuple[str, tuple[str, ...], int]:
+    """Return the main author's public name, login and user id (the one with most posts)."""
     counts: dict[int, int] = {}
     for owner in owners.values():
         if owner and owner > 0:
             counts[owner] = counts.get(owner, 0) + 1
     if not counts:
-        return ""
+        return "", (), 0
     main = max(counts, key=counts.get)
     try:
-        user, _ = api.client.get(api.url(f"/wp/v2/users/{main}", {"_fields": "id,name"}))
+        user, _ = api.client.get(api.url(f"/wp/v2/users/{main}", {"_fields": "id,name,slug"}))
     except SyncError:
-        return ""  # some sites hide their users; --author names the author then
-    return _plain(str(user.get("name") or "")) if isinstance(user, dict) else ""
+        return "", (), main  # some sites hide their users; --author names the author then
+    if not isinstance(user, dict):
+        return "", (), main
+    name, login = _plain(str(user.get("name") or "")), _plain(str(user.get("slug") or ""))
+    return name, tuple(a for a in (login,) if a and a.casefold() != name.casefold()), main
 
 
 def _read_comments(batch: c.Batch, comments: list[dict], owners: dict[int, int], root: str) -> None:

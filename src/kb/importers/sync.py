@@ -28,7 +28,7 @@ from kb.importers.merge import plan_import
 from kb.importers.rest import Fetched, Remote, SyncError, read_site, site_root
 from kb.store import ChangeSet, StoreError, dump_yaml, load_yaml
 
-OVERLAP = dt.timedelta(days=30)
+OVERLAP = dt.timedelta(days=2)  # the site's clock and time zone may differ from ours
 _FRONT_RE = re.compile(r"\A(---[ \t]*\n.*?\n---[ \t]*\n)(.*)\Z", re.S)
 
 
@@ -108,7 +108,7 @@ def _read_text(path: Path) -> str | None:
 
 
 def stored_sync(corpus: Path) -> dict[str, str]:
-    """Return the ``sync:`` block of the corpus's site.yaml (``url``, ``last_sync``), or {}."""
+    """Return the ``sync:`` block of site.yaml (``url``, ``last_sync``, ``author_id``), or {}."""
     text = _read_text(Path(corpus) / "site.yaml")
     try:
         data = load_yaml(text) if text else None
@@ -119,10 +119,10 @@ def stored_sync(corpus: Path) -> dict[str, str]:
     block = data.get("sync") if isinstance(data, dict) else None
     if not isinstance(block, dict):
         return {}
-    return {k: str(v) for k, v in block.items() if k in ("url", "last_sync") and v}
+    return {k: str(v) for k, v in block.items() if k in ("url", "last_sync", "author_id") and v}
 
 
-def _with_sync_block(text: str, path: Path, url: str, when: str) -> str:
+def _with_sync_block(text: str, path: Path, url: str, when: str, author_id: int) -> str:
     """Return site.yaml's text with its ``sync:`` block set; every other line stays."""
     before = load_yaml(text) or {}
     lines = text.splitlines(True)
@@ -139,7 +139,10 @@ def _with_sync_block(text: str, path: Path, url: str, when: str) -> str:
     new = "".join(kept)
     if new and not new.endswith("\n"):
         new += "\n"
-    new += dump_yaml({"sync": {"url": url, "last_sync": when}})
+    block: dict[str, Any] = {"url": url, "last_sync": when}
+    if author_id:
+        block["author_id"] = author_id  # the author's WordPress user id: her replies by id
+    new += dump_yaml({"sync": block})
     after = load_yaml(new)
     if not isinstance(after, dict) or any(
         after.get(k) != v for k, v in before.items() if k != "sync"
@@ -149,6 +152,22 @@ def _with_sync_block(text: str, path: Path, url: str, when: str) -> str:
             "check the file's layout"
         )
     return new
+
+
+def _known_posts(corpus: Path) -> dict[int, str]:
+    """Return the WordPress post ids the corpus has comments of (``wp-<post>-<id>``), by slug."""
+    posts: dict[int, str] = {}
+    id_re = re.compile(r"""^\s*-?\s*id:\s*["']?wp-(\d+)-\d+["']?\s*$""", re.M)
+    for path in sorted((corpus / "comments").glob("*.yaml")):
+        if not (corpus / "articles" / f"{path.stem}.md").exists():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for post in {int(m.group(1)) for m in id_re.finditer(text)}:
+            posts.setdefault(post, path.stem)
+    return posts
 
 
 def _corpus_comments(corpus: Path) -> dict[str, tuple[Path, dict]]:
@@ -230,8 +249,8 @@ def _update_articles(
 ) -> None:
     for art in remote.batch.articles:
         slug = slugs.get(art.key)
-        if slug is None or slug in added:
-            continue
+        if slug is None or slug in added or art.key not in remote.article_bodies:
+            continue  # new, or only named because a new comment is under it
         path = corpus / "articles" / f"{slug}.md"
         text = _read_text(path)
         m = _FRONT_RE.match(text or "")
@@ -259,6 +278,7 @@ def sync_site(
     author: str | None = None,
     fetched: Fetched | None = None,
     build_progress=None,
+    new_comments_only: bool = False,
 ) -> SyncReport:
     """Bring the corpus up to date with the site at ``url`` (or the one site.yaml names)."""
     corpus = Path(corpus)
@@ -270,6 +290,7 @@ def sync_site(
     root = site_root(url or stored["url"])
     same_site = stored.get("url") and site_root(stored["url"]) == root
     since = stored.get("last_sync") if same_site and not full else None
+    known = _known_posts(corpus) if since else {}
     started = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
     remote = read_site(
         root,
@@ -278,8 +299,24 @@ def sync_site(
         timeout=timeout,
         follow_redirects=follow_redirects,
         overlap=OVERLAP,
+        new_comments_only=new_comments_only,
+        known_posts=set(known) if since else set(),
+        author_id=int(stored.get("author_id") or 0) if same_site else 0,
         fetched=fetched,
     )
+    for post_id in sorted(remote.known_posts):  # unchanged posts a comment is under: by slug
+        slug = known[post_id]
+        remote.batch.articles.append(
+            c.SourceArticle(
+                key=f"wp:{post_id}",
+                slug=slug,
+                title=slug,
+                date=dt.date.today(),
+                body="",
+                where=f"{corpus}/articles/{slug}.md",
+                fixed=True,
+            )
+        )
     changes, merged = plan_import(remote.batch, corpus, author=author)
     report = SyncReport(
         site=root,
@@ -319,7 +356,9 @@ def sync_site(
     text = _read_text(site_path)
     if text is not None:
         record = ChangeSet()
-        record.put(site_path, _with_sync_block(text, site_path, root, started), text)
+        record.put(
+            site_path, _with_sync_block(text, site_path, root, started, remote.author_id), text
+        )
         record.commit()
     if build and index is not None:
         from kb.index import build_index

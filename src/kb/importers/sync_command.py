@@ -78,6 +78,7 @@ def cmd_sync(args) -> int:
         follow_redirects=args.follow_redirects,
         timeout=args.timeout,
         author=args.author,
+        new_comments_only=args.new_comments_only,
         fetched=_progress if tty else None,
     )
     if tty:
@@ -111,6 +112,12 @@ def register(subparsers, common) -> None:
         "--full",
         action="store_true",
         help="read everything again, not only what changed since the last sync",
+    )
+    p.add_argument(
+        "--new-comments-only",
+        action="store_true",
+        help="read only comments written since the last sync (faster on a large site; an "
+        "edit to an older comment waits for the next sync without it)",
     )
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     p.add_argument("--no-build", action="store_true", help="do not update the index afterwards")
