@@ -326,3 +326,44 @@ def test_the_command_syncs_builds_and_reports(tmp_path, site, clean_env):
     )
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr and "after 4 tries" in r.stderr
+
+
+@pytest.mark.e2e
+def test_a_sync_stopped_between_any_two_renames_leaves_a_sound_corpus_the_next_completes(
+    tmp_path, site, clean_env
+):
+    import shutil
+    import sys
+
+    from .test_crash_safety import _STOP_AT_RENAME, corpus_files
+
+    first = tmp_path / "first"
+    sync_site(first, site.url, build=False)
+    site.add_comment(103, 10, "Sam", "<p>Same here, eleven years.</p>\n", _days_ago(0.1))
+    site.add_comment(104, 14, "Ro", "<p>The first comment here.</p>\n", _days_ago(0.1))
+    site.comments[0]["content"]["rendered"] = STORY.replace("most nights", "most evenings")
+    done = tmp_path / "done"
+    shutil.copytree(first, done)
+    written = sync_site(done, None, build=False).as_dict()["written"]
+    assert len(written) == 2  # two comments files; site.yaml's sync record is renamed last
+
+    def files(root):  # the corpus proper: no staging leftovers of a killed process
+        return {k: v for k, v in corpus_files(root).items() if k != "site.yaml"}
+
+    for stop_after in range(len(written) + 1):
+        corpus = tmp_path / f"c{stop_after}"
+        shutil.copytree(first, corpus)
+        env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "ix"))
+        r = subprocess.run(
+            [sys.executable, "-c", _STOP_AT_RENAME, str(stop_after), "sync", "--no-build"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 137, r.stderr
+        assert check_corpus(corpus) == [], stop_after
+        assert stored_sync(corpus) == stored_sync(first)  # the record of the sync comes last
+        again = sync_site(corpus, None, build=False).as_dict()
+        assert files(corpus) == files(done), stop_after
+        assert again["comments"]["added"] + len(again["comments"]["updated"]) <= 3
