@@ -63,7 +63,18 @@ def site(monkeypatch):
     s.add_post(
         12, "Members only", "", slug="members-only", date="2024-02-02T08:00:00", protected=True
     )
-    s.add_comment(100, 10, "Dana", STORY, "2024-01-06T20:00:00")
+    s.add_comment(
+        100,
+        10,
+        "Dana",
+        STORY.replace(
+            "</p>\n<p>",
+            ' <img src="https://s.w.org/images/core/emoji/14.0.0/72x72/1f642.png" alt="🙂" '
+            'class="wp-smiley" style="height: 1em; max-height: 1em;" /></p>\n<p>',
+            1,
+        ),
+        "2024-01-06T20:00:00",
+    )
     s.add_comment(
         101,
         10,
@@ -109,6 +120,7 @@ def test_a_first_sync_brings_every_post_and_approved_comment(tmp_path, site):
     # WordPress's typographic quotes undone, as the export has the text; & as written
     assert "haven't spoken properly in months & I don't know" in dana
     assert '\n\n"Just talk" they say.' in dana and "<p>" not in dana
+    assert "most nights. 🙂" in dana and "s.w.org" not in dana  # WordPress's emoji image
     assert set(kb.articles["when-the-talking-stops"].tags) == {"marriage", "silence"}
     assert kb.articles["when-the-talking-stops"].summary == ""  # WordPress's, not the author's
     assert [s.heading for s in kb.articles["when-the-talking-stops"].sections][1:] == [

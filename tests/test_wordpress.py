@@ -267,3 +267,31 @@ def test_a_second_sync_brings_exactly_a_new_and_an_edited_comment(wordpress, tmp
     assert changed == {"comments/starting-over.yaml", "comments/when-the-talking-stops.yaml"}
     assert second["index"] is not None
     assert check_corpus(corpus) == []
+
+
+def test_pages_come_in_when_asked_and_the_same_either_way(wordpress, tmp_path, clean_env):
+    site = wordpress
+    from_export, from_site = tmp_path / "from-export", tmp_path / "from-site"
+    _kb(
+        _env(clean_env, from_export, tmp_path / "ia"),
+        "import",
+        "wxr",
+        str(site.wxr),
+        "--include-pages",
+    )
+    report = json.loads(
+        _kb(
+            _env(clean_env, from_site, tmp_path / "ib"),
+            "sync",
+            site.url,
+            "--include-pages",
+            "--no-build",
+            "--json",
+        ).stdout
+    )
+    assert "about" in report["articles"]["added_slugs"]
+    assert report["index"] is None  # --no-build
+    assert load_corpus(from_site).articles["about"].body.strip() == "The page about the site."
+    assert (from_site / "articles" / "about.md").read_bytes() == (
+        from_export / "articles" / "about.md"
+    ).read_bytes()

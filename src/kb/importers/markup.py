@@ -96,6 +96,9 @@ class _Converter(MarkdownConverter):
         self._links = links
 
     def convert_img(self, el, text, parent_tags):
+        # WordPress draws a typed ":)" or an emoji as an image when it renders; keep the text
+        if {"wp-smiley", "emoji"} & set(el.get("class") or []):
+            return el.get("alt") or ""
         return ""
 
     def convert_a(self, el, text, parent_tags):
