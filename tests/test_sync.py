@@ -332,6 +332,7 @@ def test_the_command_syncs_builds_and_reports(tmp_path, site, clean_env):
         timeout=300,
     )
     assert r.returncode == 0 and "dry run: nothing written" in r.stdout
+    assert "nothing new on the site: the corpus was up to date" in r.stdout
     site.fault, site.fault_route = "500", "/comments"
     r = subprocess.run(
         kb_command() + ["sync"], env=env, capture_output=True, text=True, timeout=300

@@ -57,7 +57,6 @@ class Remote:
     requests: int = 0
     protected: list[str] = field(default_factory=list)
     article_bodies: dict[str, str] = field(default_factory=dict)  # key -> Markdown
-    newest: str = ""  # the newest modified_gmt of a post, or comment date_gmt, seen
     author_id: int = 0  # the user id of the site's main author
     known_posts: set[int] = field(default_factory=set)  # posts of comments, already in the corpus
 
@@ -411,10 +410,6 @@ def read_site(
     for post_id in remote.known_posts:
         owners[post_id] = remote.author_id
     _read_comments(batch, comments, owners, root)
-    stamps = [str(p.get("modified_gmt") or "") for p in posts] + [
-        str(cm.get("date_gmt") or "") for cm in comments
-    ]
-    remote.newest = max(stamps, default="")
     remote.requests = client.count
     return remote
 

@@ -95,6 +95,7 @@ class SyncReport:
             "site_created": self.site_created,
             "notes": self.notes,
             "details": self.details,
+            "changed": self.changed,
             "written": self.written,
             "index": self.index,
         }

@@ -53,6 +53,8 @@ def _print_report(data: dict) -> None:
         print("site.yaml created")
     for note in data["notes"][:SHOWN]:
         print(f"  note: {note}")
+    if not data["changed"]:
+        print("nothing new on the site: the corpus was up to date")
     if data["dry_run"]:
         print("dry run: nothing written")
     elif data["index"]:
