@@ -42,6 +42,8 @@ def missing() -> list[str]:
         )
         if not p.exists()
     ]
+    if CONFIG_DIR.exists() and not os.access(CONFIG_DIR, os.W_OK):
+        lacking.append(f"write access to {CONFIG_DIR} (Debian's wp-config.php reads it)")
     php = shutil.which("php")
     if php is None:
         return [*lacking, "php"]
