@@ -501,6 +501,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     register_import(sub, _common)
 
+    from kb.importers.sync_command import register as register_sync
+
+    register_sync(sub, _common)
+
     p = sub.add_parser("serve", help="start the web app")
     _common(p, json_flag=False)
     p.add_argument("--port", type=int, default=8501)

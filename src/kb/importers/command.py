@@ -41,7 +41,9 @@ def _counts(counts: dict[str, int]) -> str:
 
 def _print_report(data: dict) -> None:
     a, c = data["articles"], data["comments"]
-    print(f"{data['source']}: {', '.join(data['files'])}")
+    formats = data.get("formats") or {}
+    print(f"{data['source']}: " + "; ".join(
+        f"{f}: {formats[f]}" if f in formats else f for f in data["files"]))
     line = f"articles: {a['added']} added, {a['existing']} already in the corpus"
     if a["skipped"]:
         line += f", {sum(a['skipped'].values())} skipped ({_counts(a['skipped'])})"
@@ -82,7 +84,9 @@ def cmd_import(args) -> int:
         sys.stdout.write("\n")
     else:
         _print_report(data)
-    return 0
+    for line in data["failed"]:  # the other files were imported; these were not
+        print(f"kb: not imported: {line}", file=sys.stderr)
+    return 1 if data["failed"] else 0
 
 
 def register(subparsers, common) -> None:

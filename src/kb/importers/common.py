@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from kb.errors import ImportFormatError
 
@@ -108,6 +109,9 @@ class Batch:
     comments: list[SourceComment] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     site: SiteInfo = field(default_factory=SiteInfo)
+    notes: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)  # file -> what wrote it
+    failed: list[str] = field(default_factory=list)  # one line per file that could not be read
 
     def skip(self, kind: str, reason: str, where: str = "", detail: str = "") -> None:
         """Record an input item that is not added."""
@@ -119,6 +123,22 @@ def slugify(text: str, fallback: str = "untitled") -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = _SLUG_RE.sub("-", ascii_text.lower()).strip("-")[:80].strip("-")
     return slug or fallback
+
+
+def slug_from_url(url: str) -> str:
+    """Return the slug a permalink ends with, or "" when it ends in a bare number or nothing.
+
+    ``/2019/05/my-post/`` gives ``my-post``; ``/archives/123`` and ``/?p=123`` give "":
+    a folder such as ``archives`` is never the post's slug.
+    """
+    path = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]+", "", url.strip(), flags=re.I)
+    path = path.split("#")[0].split("?")[0]
+    path = re.sub(r"/comment-page-\d+/?$", "/", path)
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return ""
+    last = re.sub(r"\.(?:html?|php)$", "", unquote(parts[-1]), flags=re.I)
+    return "" if last.isdigit() else slugify(last, fallback="")
 
 
 def normalise_text(text: str) -> str:

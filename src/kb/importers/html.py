@@ -96,10 +96,7 @@ class _Page:
 
 
 def _slug(page: _Page) -> str:
-    path = re.sub(r"^[a-z]+://[^/]+", "", page.url).split("?")[0]
-    parts = [p for p in path.split("/") if p and not p.isdigit()]
-    slug = c.slugify(re.sub(r"\.html?$", "", parts[-1]), fallback="") if parts else ""
-    return slug or c.slugify(page.title)
+    return c.slug_from_url(page.url) or c.slugify(page.title)
 
 
 def _tags(page: _Page) -> tuple[tuple[str, str], ...]:
@@ -136,6 +133,23 @@ def _article(page: _Page, comments: list[c.SourceComment]) -> c.SourceArticle:
                            tags=_tags(page), url=page.url, where=page.name)
 
 
+_COUNT_TITLES = (".comments-title", "#comments-title", ".comments-area > h2", "#comments > h2",
+                 "#comments > h3", ".comments-area > h3")
+_COUNT_RE = re.compile(r"^\s*(\d[\d,. ]*|one|a single)\s+(?:reader\s+)?(?:comments?|responses?|"
+                       r"thoughts?|repl(?:y|ies)|reactions?)\b", re.I)
+
+
+def _stated_count(page: _Page) -> int | None:
+    """Return the number of comments the page's comments heading announces ("342 Comments")."""
+    for selector in _COUNT_TITLES:
+        node = page.tree.select_one(selector)
+        m = _COUNT_RE.match(_text(node)) if node is not None else None
+        if m:
+            number = m.group(1).lower()
+            return 1 if number in ("one", "a single") else int(re.sub(r"\D", "", number))
+    return None
+
+
 def _comment_nodes(page: _Page):
     listing = next((page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)),
                    None)
@@ -144,24 +158,30 @@ def _comment_nodes(page: _Page):
     return [li for li in listing.find_all("li", recursive=False)]
 
 
-def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> None:
+def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> int:
+    """Read a comment and its replies; return how many comments the page shows there."""
     # a stack, not recursion: a hostile page may nest replies thousands of levels deep
     stack = [(li, parent)]
+    shown = 0
     while stack:
         li, parent = stack.pop()
         kids = [k.extract() for k in li.find_all(["ol", "ul"], class_="children", recursive=False)]
         classes = set(li.get("class") or [])
+        shown += 1
         m = re.search(r"(\d+)$", li.get("id") or "")
         number = m.group(1) if m else ""
         cid = None
         if classes & {"pingback", "trackback"}:
             batch.skip("comment", c.PINGBACK, where, f"comment {number}")
         elif li.select_one(".comment-awaiting-moderation"):
+            # shown only to its writer, and not in the count the page announces
             batch.skip("comment", c.PENDING, where, f"comment {number}: awaiting moderation")
+            shown -= 1
         else:
             cid = _own_comment(batch, page, li, parent, where, number, "bypostauthor" in classes)
         children = [child for kid in kids for child in kid.find_all("li", recursive=False)]
         stack.extend((child, cid or parent) for child in reversed(children))
+    return shown
 
 
 def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str,
@@ -196,22 +216,37 @@ def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str
 
 def read_pages(files: list[Path], progress: c.Progress | None = None) -> c.Batch:
     """Read saved pages into one batch; pages of the same article merge into one article."""
-    batch = c.Batch(source="html", files=[str(f) for f in files])
+    batch = c.Batch(source="html", files=[])
     pages = []
     for n, path in enumerate(files, 1):
         if progress:
             progress(n, len(files), Path(path).name)
-        pages.append(_Page(Path(path)))
+        try:
+            pages.append(_Page(Path(path)))
+        except ImportFormatError as exc:
+            if len(files) == 1:
+                raise
+            batch.failed.append(str(exc))  # the other pages still import
+            continue
+        batch.files.append(str(path))
+    if not pages:
+        raise ImportFormatError(f"none of the {len(files)} pages could be read: "
+                                + "; ".join(batch.failed))
     groups: dict[str, list[_Page]] = {}
     for page in sorted(pages, key=lambda p: p.page):
         groups.setdefault(page.key(), []).append(page)
     for group in groups.values():
         start = len(batch.comments)
+        shown = 0
         for page in group:
             where = page.name + (f" (comment page {page.page})" if page.page > 1 else "")
             for li in _comment_nodes(page):
-                _read_comment(batch, page, li, None, where)
+                shown += _read_comment(batch, page, li, None, where)
         first = group[0]
+        stated = max((_stated_count(page) or 0 for page in group), default=0)
+        if shown < stated:
+            batch.notes.append(f"{first.name}: page shows {shown} of {stated} comments: save and "
+                               "import the other comment pages, or use the export")
         batch.articles.append(_article(first, batch.comments[start:]))
         if not batch.site.title:
             site_title = _meta(first.tree, "og:site_name") or _text(

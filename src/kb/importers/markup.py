@@ -20,8 +20,10 @@ _BLOCK_START = re.compile(
     r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|thead|tbody|tr|td|th|figure|"
     r"figcaption|hr|dl|dd|dt|section|article|aside|header|footer|address|form|iframe|"
     r"img|style|script|!--)\b", re.I)
-_MEDIA_SHORTCODES = ("caption", "wp_caption", "gallery", "embed", "video", "audio", "playlist")
-_KNOWN_SHORTCODES = _MEDIA_SHORTCODES + ("contact-form-7", "contact-form", "more", "code",
+_MEDIA_SHORTCODES = ("gallery", "embed", "video", "audio", "playlist")
+_CAPTION_RE = re.compile(r"\[(caption|wp_caption)\b([^\]]*)\](.*?)\[/\1\]", re.S | re.I)
+_CAPTION_ATTR_RE = re.compile(r"""\bcaption=(?:"([^"]*)"|'([^']*)')""", re.I)
+_KNOWN_SHORTCODES = _MEDIA_SHORTCODES + ("caption", "wp_caption", "contact-form-7", "contact-form", "more", "code",
                                          "sourcecode", "youtube", "vimeo", "instagram", "tweet")
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*)$")
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -43,8 +45,22 @@ def soup(html: str) -> BeautifulSoup:
     return _parse(html)
 
 
+def _caption(m: re.Match) -> str:
+    """Return a ``[caption]``'s visible text (the words after the image) as a figure caption."""
+    inner = re.sub(r"<a\b[^>]*>\s*(<img\b[^>]*>)\s*</a>", r"\1", m.group(3), flags=re.I | re.S)
+    words = re.sub(r"<img\b[^>]*>", " ", inner, flags=re.I).strip()
+    if not words:  # the old form: [caption caption="Text"]<img>[/caption]
+        attr = _CAPTION_ATTR_RE.search(m.group(2))
+        words = (attr.group(1) or attr.group(2) or "") if attr else ""
+    return f"\n\n<figure><figcaption>{words}</figcaption></figure>\n\n" if words.strip() else ""
+
+
 def strip_shortcodes(text: str) -> str:
-    """Remove WordPress shortcodes: media ones with their content, others keeping their text."""
+    """Remove WordPress shortcodes: media ones with their content, others keeping their text.
+
+    A ``[caption]`` keeps its caption text, as the block editor's ``<figcaption>`` is kept.
+    """
+    text = _CAPTION_RE.sub(_caption, text)
     for name in _MEDIA_SHORTCODES:
         text = re.sub(rf"\[{name}\b[^\]]*\].*?\[/{name}\]", "", text, flags=re.S | re.I)
     paired = set(re.findall(r"\[/([A-Za-z][\w-]*)\]", text))
@@ -80,6 +96,9 @@ class _Converter(MarkdownConverter):
         self._links = links
 
     def convert_img(self, el, text, parent_tags):
+        # WordPress draws a typed ":)" or an emoji as an image when it renders; keep the text
+        if {"wp-smiley", "emoji"} & set(el.get("class") or []):
+            return el.get("alt") or ""
         return ""
 
     def convert_a(self, el, text, parent_tags):

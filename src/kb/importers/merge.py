@@ -43,6 +43,9 @@ class Report:
     site_created: bool = False
     written: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    slugs: dict[str, str] = field(default_factory=dict)  # source article key -> corpus slug
 
     def counts(self, kind: str) -> dict[str, int]:
         """Return the number of skipped items of one kind, by reason."""
@@ -61,7 +64,7 @@ class Report:
                          "added": self.comments_added, "skipped": com_skip},
             "tags_added": self.tags_added, "site_created": self.site_created,
             "written": self.written, "details": [s.line() for s in self.skipped],
-            "notes": self.notes,
+            "notes": self.notes, "formats": self.formats, "failed": self.failed,
         }
 
 
@@ -207,10 +210,13 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
     root = Path(root)
     state = _read_state(root)
     changes = ChangeSet()
-    report = Report(source=batch.source, files=batch.files, skipped=list(batch.skipped))
+    report = Report(source=batch.source, files=batch.files, skipped=list(batch.skipped),
+                    notes=list(batch.notes), formats=dict(batch.formats),
+                    failed=list(batch.failed))
     site = _site_for(batch, state, author, changes, report)
     new_tags: dict[str, str] = {}
     slugs = _place_articles(batch, state, changes, report, new_tags)
+    report.slugs = dict(slugs)
     mapped: dict[str, str] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
     for com in _parents_first(batch.comments):

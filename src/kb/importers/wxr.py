@@ -1,8 +1,13 @@
 """WordPress exports (WXR 1.0 to 1.2) read into a batch of articles and approved comments.
 
-The XML is parsed with defusedxml: an export never declares entities, so a file that
-does (an external entity, an entity-expansion bomb) is refused before anything expands.
-Commenters' e-mail, IP and URL fields are never read.
+The XML is read with defusedxml's expat reader: an export never declares entities, so a
+file that does (an external entity, an entity-expansion bomb) is refused before anything
+expands. Commenters' e-mail, IP and URL fields are never read.
+
+Elements are recognised by what they are, the way WordPress's own importer reads them:
+by namespace (``http`` or ``https``, WXR 1.0 to 1.2, with or without ``www``), else by
+the prefix written in the file (``wp:`` bound to another address, or never declared).
+A file that binds a prefix oddly (undeclares it, declares a reserved one) is still read.
 """
 
 from __future__ import annotations
@@ -15,56 +20,83 @@ import html
 import re
 from collections import Counter
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
+from xml.sax import SAXParseException
+from xml.sax.handler import ContentHandler
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.expatreader import DefusedExpatParser
 
 from kb.errors import ImportFormatError
 from kb.importers import common as c
 from kb.importers.markup import html_to_markdown
 
-_NS_FAMILIES = (
-    ("http://wordpress.org/export/", "wp"), ("http://purl.org/rss/1.0/modules/content/", "content"),
-    ("http://purl.org/dc/elements/1.1/", "dc"),
+# namespace addresses without scheme and "www.", lower case, ending in "/"
+_NS_RE = (
+    (re.compile(r"wordpress\.(?:org|com)/export/1\.\d+/excerpt/"), "excerpt"),
+    (re.compile(r"wordpress\.(?:org|com)/export/1\.\d+/"), "wp"),
+    (re.compile(r"purl\.org/rss/1\.0/modules/content/"), "content"),
+    (re.compile(r"purl\.org/dc/elements/1\.1/"), "dc"),
+    (re.compile(r"wellformedweb\.org/commentapi/"), "wfw"),
 )
+_FAMILIES = {"wp", "excerpt", "content", "dc", "wfw"}
+_RSS = {"rss", "channel", "item", "title", "link", "description", "pubDate", "language",
+        "generator", "guid", "category", "image", "url"}
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""")
 _SKIPPED_CATEGORIES = {"uncategorized"}
 _OPEN, _CLOSE = b"<![CDATA[", b"]]>"
 
 
-def _key(tag: str) -> str:
-    if not tag.startswith("{"):
-        return tag
-    ns, _, local = tag[1:].partition("}")
-    for prefix, family in _NS_FAMILIES:
-        if ns.startswith(prefix):
-            return f"excerpt:{local}" if "/excerpt/" in ns else f"{family}:{local}"
-    return local
+def _family(uri: str | None) -> str | None:
+    if not uri:
+        return None
+    address = re.sub(r"^[a-z][a-z0-9+.-]*://(www\.)?", "", uri.strip().lower())
+    address = address if address.endswith("/") else address + "/"
+    return next((name for pattern, name in _NS_RE if pattern.fullmatch(address)), None)
 
 
-class _LineTarget:
-    """A tree builder that also remembers the line each element starts on."""
+def _key(qname: str, scope: dict[str, str]) -> str:
+    """Return the name kb reads an element by: ``wp:post_id``, ``content:encoded``, ``item``."""
+    prefix, _, local = qname.rpartition(":")
+    family = _family(scope.get(prefix))
+    if family is None and prefix in _FAMILIES:
+        family = prefix  # the usual prefix bound to another address, or never declared
+    if family is None or (not prefix and local in _RSS):
+        return local if not prefix else qname
+    return f"{family}:{local}"
 
-    def __init__(self):
+
+class _Builder(ContentHandler):
+    """Builds the element tree with elements named by :func:`_key`, and their lines."""
+
+    def __init__(self, reader: DefusedExpatParser):
+        super().__init__()
+        self.reader = reader
         self.builder = ElementTree.TreeBuilder()
         self.lines: dict[int, int] = {}
-        self.parser = None
+        self.scopes: list[dict[str, str]] = [{}]
+        self.keys: list[str] = []
 
-    def start(self, tag, attrs):
-        element = self.builder.start(tag, attrs)
-        self.lines[id(element)] = self.parser.parser.CurrentLineNumber
+    def startElement(self, name, attrs):  # noqa: N802 - the name SAX calls
+        scope = self.scopes[-1]
+        declared = {k.partition(":")[2]: v for k, v in attrs.items()
+                    if k == "xmlns" or k.startswith("xmlns:")}
+        if declared:
+            scope = {**scope, **declared}
+        self.scopes.append(scope)
+        plain = {k: v for k, v in attrs.items() if k != "xmlns" and not k.startswith("xmlns:")}
+        self.keys.append(_key(name, scope))
+        element = self.builder.start(self.keys[-1], plain)
+        self.lines[id(element)] = self.reader._parser.CurrentLineNumber
         return element
 
-    def end(self, tag):
-        return self.builder.end(tag)
+    def endElement(self, name):  # noqa: N802
+        self.scopes.pop()
+        self.builder.end(self.keys.pop())
 
-    def data(self, text):
-        self.builder.data(text)
-
-    def close(self):
-        return self.builder.close()
+    def characters(self, content):
+        self.builder.data(content)
 
 
 def _balance_cdata(raw: bytes) -> bytes | None:
@@ -109,21 +141,22 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
     if declared.lower().replace("_", "-") in ("utf-8", "utf8") and not raw.startswith(
             (b"\xff\xfe", b"\xfe\xff")):
         c.decode_text(raw, name)  # a clear line for a Latin-1 file that claims UTF-8
-    target = _LineTarget()
-    parser = DefusedXMLParser(target=target)
-    target.parser = parser
+    reader = DefusedExpatParser()  # namespaces off: prefixes are resolved in _Builder
+    target = _Builder(reader)
+    reader.setContentHandler(target)
     try:
-        parser.feed(raw)
-        root = parser.close()
+        reader.feed(raw)
+        reader.close()
+        root = target.builder.close()
     except DefusedXmlException as exc:
-        line = parser.parser.CurrentLineNumber
+        line = reader._parser.CurrentLineNumber if reader._parser else 1
         raise ImportFormatError(
             f"{name}:{line}: refused: the file declares XML entities or external references "
             f"({type(exc).__name__}); a WordPress export never does"
         ) from None
-    except ElementTree.ParseError as exc:
-        line, column = exc.position
-        what = str(exc).split(":")[0]
+    except SAXParseException as exc:
+        line, column = exc.getLineNumber(), exc.getColumnNumber()
+        what = exc.getMessage()
         if what.startswith("no element found") or what.startswith("unclosed token"):
             what = "the XML ends too early (a truncated export?)"
         raise ImportFormatError(f"{name}:{line}: not well-formed XML: {what} (column {column + 1})"
@@ -142,13 +175,13 @@ def _text(el: ElementTree.Element | None, key: str, default: str = "") -> str:
     if el is None:
         return default
     for child in el:
-        if _key(child.tag) == key:
+        if child.tag == key:
             return (child.text or "").strip() if key != "content:encoded" else (child.text or "")
     return default
 
 
 def _children(el: ElementTree.Element, key: str) -> list[ElementTree.Element]:
-    return [child for child in el if _key(child.tag) == key]
+    return [child for child in el if child.tag == key]
 
 
 def _wp_date(value: str) -> dt.datetime | None:
@@ -196,7 +229,8 @@ def _site_info(channel: ElementTree.Element, creators: Counter) -> c.SiteInfo:
     for author in _children(channel, "wp:author"):
         login = _text(author, "wp:author_login")
         authors[login] = _text(author, "wp:author_display_name") or login
-    main = creators.most_common(1)[0][0] if creators else next(iter(authors), "")
+    named = [(who, n) for who, n in creators.most_common() if who]  # items may name no one
+    main = named[0][0] if named else next(iter(authors), "")
     name = html.unescape(authors.get(main) or main)
     aliases = tuple(a for a in (main,) if a and a.casefold() != name.casefold())
     base = _text(channel, "wp:base_blog_url") or _text(channel, "link")
@@ -234,13 +268,25 @@ def _post_skip(item: ElementTree.Element, include_pages: bool) -> tuple[str, str
     return None
 
 
+def _describe(channel: ElementTree.Element, root: ElementTree.Element, version: str) -> str:
+    """Return what wrote the export: "WordPress export 1.2 (WordPress.com)", or self-hosted."""
+    generator = _text(channel, "generator")
+    hosts = {(urlsplit(u if "//" in u else "//" + u).hostname or "").lower()
+             for u in (generator, _text(channel, "wp:base_site_url")) if u}
+    if any(h == "wordpress.com" or h.endswith(".wordpress.com") for h in hosts):
+        return f"WordPress export {version} (WordPress.com)"
+    m = re.search(r"[?&]v=([\w.-]+)", generator)
+    where = f"self-hosted, WordPress {m.group(1)}" if m else "self-hosted"
+    return f"WordPress export {version} ({where})"
+
+
 def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | None = None) -> c.Batch:
     """Read a WordPress export into a batch of articles and comments, accounting for every item."""
     path = Path(path)
     name = str(path)
     raw = c.read_bytes(path, "a WordPress export")
     root, lines = _parse_xml(raw, name)
-    channel = root.find("channel") if _key(root.tag) == "rss" else None
+    channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         raise ImportFormatError(f"{name}:1: not a WordPress export: no <rss><channel> element")
     version = _text(channel, "wp:wxr_version")
@@ -249,6 +295,7 @@ def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | Non
         raise ImportFormatError(f"{name}:1: not a WordPress export: {what} "
                                 "(export again with Tools > Export in WordPress)")
     batch = c.Batch(source="wxr", files=[name])
+    batch.formats[name] = _describe(channel, root, version)
     items = channel.findall("item")
     author_ids = {_text(a, "wp:author_login"): _text(a, "wp:author_id")
                   for a in _children(channel, "wp:author")}
@@ -269,9 +316,15 @@ def _read_item(batch: c.Batch, item, name: str, lines: dict[int, int], include_p
     skip = _post_skip(item, include_pages)
     date = _wp_date(_text(item, "wp:post_date")) or _wp_date(_text(item, "wp:post_date_gmt")) \
         or _rss_date(_text(item, "pubDate"))
-    if skip is None and date is None:
-        skip = (c.UNPARSEABLE, "no valid date")
     comments = _children(item, "wp:comment")
+    if skip is None and date is None:
+        # WordPress itself imports an undated post; so does kb, dated by its first comment
+        dates = [d for com in comments if not _comment_skip(com)
+                 for d in [_wp_date(_text(com, "wp:comment_date"))] if d]
+        date = min(dates, default=None) or dt.datetime.combine(dt.date.today(), dt.time())
+        batch.notes.append(f"{where}: {title!r} has no date; dated {date:%Y-%m-%d} "
+                           f"({'its first comment' if dates else 'today'}): set `date:` in "
+                           "its article file if you know it")
     if skip is not None:
         batch.skip("article", skip[0], where, f"{title!r}: {skip[1]}")
         for comment in comments:
@@ -284,7 +337,8 @@ def _read_item(batch: c.Batch, item, name: str, lines: dict[int, int], include_p
     key = f"wp:{post_id}"
     body = html_to_markdown(_text(item, "content:encoded"))
     summary = _plain(_text(item, "excerpt:encoded"))
-    slug = c.slugify(unquote(_text(item, "wp:post_name")), fallback="") or c.slugify(title)
+    slug = (c.slugify(unquote(_text(item, "wp:post_name")), fallback="")
+            or c.slug_from_url(_text(item, "link")) or c.slugify(title))
     batch.articles.append(c.SourceArticle(
         key=key, slug=slug, title=title, date=date.date(), body=body or summary or title,
         tags=_item_tags(item), url=_text(item, "link"), summary=summary, where=where,
