@@ -374,3 +374,39 @@ def test_a_killed_parallel_build_leaves_the_lock_free(tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # writers the killed build left behind
+
+
+@pytest.mark.e2e
+def test_a_vector_step_killed_part_way_resumes_where_it_stopped(tmp_path, clean_env):
+    """`kb build` killed while it embeds: search still works, and the next build embeds only
+    what the killed one had not checkpointed."""
+    from kb.search import KnowledgeBase
+    from kb.semantic import vectors as V
+
+    from .conftest import EMBEDDED_CORPUS
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(EMBEDDED_CORPUS, corpus)
+    cmd = [*kb_command(), "build", "--corpus", str(corpus), "--index", str(index)]
+    proc = subprocess.Popen(cmd, env=clean_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    parts = []
+    while time.monotonic() < deadline and not parts and proc.poll() is None:
+        time.sleep(0.2)
+        parts = list(index.glob(f"{V.CACHE}/*/part-*.npz"))
+    assert parts, "the vector step never checkpointed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    gen = current_generation(index)
+    done = V.read_vectors(gen)
+    assert done is not None and not bool(done["complete"])
+    assert 0 < len(done["docnums"]) < 688
+    assert KnowledgeBase(index).search("my wife moved out").mode == "hybrid"
+    out = subprocess.run([*cmd, "--json"], env=clean_env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)["vectors"]
+    assert report["complete"] and report["documents"] == 688
+    assert report["embedded"] == 688 - report["reused"]
+    assert report["reused"] >= len(done["docnums"])
