@@ -303,6 +303,8 @@ def cmd_faq(args) -> int:
         print(f"{r['questions']} reader questions in {len(r['groups'])} groups shown\n")
         for g in r["groups"]:
             cover = g["covered_by"] or "NOT COVERED"
+            if g["score"]:  # the nearest section's cosine (or, by words, its score)
+                cover += f" ({g['score']:g})"
             print(f"{g['count']:4d} comments, {g['readers']} readers, {g['answered']} answered, "
                   f"{g['first_seen']}..{g['last_seen']}  -> {cover}")
             print(f"     {g['representative']}")
