@@ -94,16 +94,22 @@ def machine() -> dict:
     }
 
 
-def run_size(comments: int, app: bool, profile: bool) -> dict:
-    """Measure kb and FTS5 on one corpus size."""
+def workspace(comments: int, name: str = "work") -> tuple[Path, Path, Path, Path, Path]:
+    """Return (work folder, corpus copy, index, FTS5 database, queries file) for one size."""
     source = corpus_for(comments)
-    work = OUT / f"work-{comments}"
+    work = OUT / f"{name}-{comments}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     corpus, index, db = work / "corpus", work / "index", work / "fts.db"
     shutil.copytree(source, corpus)
     queries = work / "queries.json"
     queries.write_text(json.dumps(generate.queries(QUERIES, seed=3)))
+    return work, corpus, index, db, queries
+
+
+def run_size(comments: int, app: bool, profile: bool) -> dict:
+    """Measure kb and FTS5 on one corpus size."""
+    work, corpus, index, db, queries = workspace(comments)
     step = _Steps(comments)
 
     kb: dict = {}

@@ -22,26 +22,18 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from benchmarks import generate
-from benchmarks.run import ADDED, OUT, QUERIES, REPO, RESULTS, corpus_for, machine, phase
+from benchmarks.run import ADDED, REPO, RESULTS, machine, phase, workspace
 
 SAMPLE = 3000
 
 
 def run_size(comments: int, sample: int | None) -> dict:
-    source = corpus_for(comments)
-    work = OUT / f"semantic-{comments}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    corpus, index, db = work / "corpus", work / "index", work / "fts.db"
-    shutil.copytree(source, corpus)
-    queries = work / "queries.json"
-    queries.write_text(json.dumps(generate.queries(QUERIES, seed=3)))
+    _, corpus, index, db, queries = workspace(comments, "semantic")
     out: dict = {"comments": comments}
 
     def step(label, name, **args):
