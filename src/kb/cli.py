@@ -142,6 +142,8 @@ def cmd_search(args) -> int:
             print(f"({d['relaxed']})")
         if d["message"]:
             print(d["message"])
+        elif not d["fits"]:
+            print("nothing here is really about that; these are the closest")
         _print_hits(f"advice ({d['total_advice']})", d["advice"])
         _print_hits(f"stories ({d['total_stories']})", d["stories"])
 

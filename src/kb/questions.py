@@ -73,12 +73,12 @@ _CONCEPT = _concept_map()
 
 def question_terms(text: str) -> list[str]:
     """Return the stems of a question with concepts folded and stop words dropped."""
-    from kb.analysis import STOP_WORDS
+    from kb.analysis import NEGATIONS, STOP_WORDS
 
     out = []
     for raw in _WORD.findall(text.lower()):
         word = raw.split("'")[0]
-        if len(word) < 2 or (word in STOP_WORDS and word not in _KEEP):
+        if len(word) < 2 or (word in STOP_WORDS and word not in _KEEP) or word in NEGATIONS:
             continue
         stemmed = stem(word)
         out.append(_CONCEPT.get(stemmed, stemmed))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import threading
 from collections import Counter
@@ -52,6 +53,7 @@ SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 # Longer "words" are noise (pasted links, keyboard mashing); their spelling automata take
 # most of a second to build, so they are never corrected or matched fuzzily.
 MAX_WORD = 30
+FUZZY_RELAXED = "no exact match; showing words spelled alike"
 MAX_CORRECTIONS = 12  # distinct unknown words looked up for "did you mean", at most
 IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
@@ -100,6 +102,7 @@ class SearchResult:
     message: str | None = None
     terms: list[str] = field(default_factory=list)
     truncated: bool = False
+    fits: bool = False  # whether the best hit is really about the reader's words (see ``fits``)
 
     def as_dict(self) -> dict:
         """Return the result as plain data for JSON (the contract's fields first)."""
@@ -114,6 +117,7 @@ class SearchResult:
             "message": self.message,
             "terms": self.terms,
             "truncated": self.truncated,
+            "fits": self.fits,
         }
 
 
@@ -148,6 +152,24 @@ def query_terms(text: str) -> list[tuple[str, float]]:
                 seen.add(alt)
                 weighted.append((alt, w * SYNONYM))
     return weighted
+
+
+# The best hit's score at which a search counts as covered by the site. Measured on the
+# embedded corpus (README, "Search quality"): every one of the 62 judged queries scores
+# 13.3 or more; 12 of the 20 off-topic questions of tests/eval/offtopic.yaml score less.
+FIT_SCORE = 13.0
+
+
+def fits(result: SearchResult) -> bool:
+    """Tell whether a search found something really about the reader's words.
+
+    False when nothing matched, when only words spelled alike matched, or when the best
+    hit scores under ``FIT_SCORE``: the hits are then only the closest there are.
+    """
+    if result.relaxed == FUZZY_RELAXED:
+        return False
+    best = max((h.score for h in result.advice + result.stories), default=0.0)
+    return best >= FIT_SCORE
 
 
 def _date_str(value) -> str:
@@ -216,6 +238,53 @@ class WordListCorrector(Corrector):
         for sug in find_all_matches(dfa, ListCorrector.Skipper(self.words)):
             f = self.reader.frequency(self.fieldname, sug) or 1
             yield 0 - (maxdist + (1.0 / f * 0.5)), sug
+
+
+# Contractions readers type without the apostrophe: words, never typos to correct.
+CONTRACTIONS = frozenset(
+    """
+    aint arent cant couldnt didnt doesnt dont hadnt hasnt havent hed hes id ill im isnt itd
+    itll ive lets mightnt mustnt neednt shant shed shes shouldnt thatll thats theres theyd
+    theyll theyre theyve wasnt wed well were werent weve whatll whats whered wheres whod whos
+    whove wont wouldnt yall youd youll youre youve
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _english():
+    """Return the English word frequency list of pyspellchecker (loaded once, ~0.1 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+def known_word(word: str) -> bool:
+    """Tell whether ``word`` (lower case) is English: a dictionary word, a contraction
+    written without its apostrophe, or two dictionary words run together ("eachother")."""
+    if word in CONTRACTIONS:
+        return True
+    english = _english()
+    if english.known([word]):
+        return True
+    return any(
+        len(word[:i]) > 1 and len(word[i:]) > 1 and english.known([word[:i]])
+        and english.known([word[i:]]) for i in range(2, len(word) - 1)
+    )
+
+
+def _nearest(corrector, reader, word: str) -> str | None:
+    """Return the index word nearest to ``word`` (one edit, else two), the most used first."""
+    if not isinstance(corrector, WordListCorrector):  # an old index: Whoosh's own ranking
+        options = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+        return options[0] if options else None
+    for dist in (1, 2):
+        found = {sug for _, sug in corrector._suggestions(word, dist, 1) if sug.isalpha()}
+        if found:
+            def used(sug):
+                return max((reader.doc_frequency("body", t) for t in terms(sug)), default=0)
+            return max(sorted(found), key=used)
+    return None
 
 
 class KnowledgeBase:
@@ -437,6 +506,7 @@ class KnowledgeBase:
             self._run(s, arrays, weighted, filters, limit, offset, result)
             if not result.advice and not result.stories:
                 self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
+        result.fits = fits(result)
         return result
 
     def _run(self, s, arrays, weighted, filters, limit, offset, result) -> None:
@@ -472,7 +542,7 @@ class KnowledgeBase:
                 h = self._hit(hit.fields(), hit.score, near)
                 (result.advice if h.kind in ADVICE_KINDS else result.stories).append(h)
             if rs:
-                result.relaxed = "no exact match; showing words spelled alike"
+                result.relaxed = FUZZY_RELAXED
                 result.total_advice, result.total_stories = len(result.advice), len(result.stories)
                 return
         result.message = (
@@ -481,23 +551,31 @@ class KnowledgeBase:
         )
 
     def _did_you_mean(self, s, text: str) -> str | None:
+        """Return the text with its misspelt words corrected, or None when none needs it.
+
+        A word is corrected only when it matches no document, is not an English word
+        (see :func:`known_word`), and a word of the index is one or two edits away: the
+        nearest ones first, of those the one in the most documents.
+        """
         reader = s.reader()
         corrector = None
         changed = False
         out = []
-        known: dict[str, list[str]] = {}  # a word repeated is corrected once
+        known: dict[str, str | None] = {}  # a word repeated is corrected once
         for word in text.split():
             core = word.strip(".,!?;:\"'()[]{}").lower()
             if (
                 4 <= len(core) <= MAX_WORD and core.isalpha() and core not in STOP_WORDS
+                and not known_word(core)
                 and not any(reader.doc_frequency("body", t) for t in terms(core))
             ):
                 corrector = corrector or self._corrector(s)
                 if core not in known and len(known) < MAX_CORRECTIONS:
-                    known[core] = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
-                options = known.get(core)
-                if options:
-                    out.append(word.lower().replace(core, options[0]))
+                    known[core] = _nearest(corrector, reader, core)
+                option = known.get(core)
+                if option:
+                    at = word.lower().index(core)
+                    out.append(word[:at] + option + word[at + len(core):])
                     changed = True
                     continue
             out.append(word)
