@@ -45,3 +45,11 @@ def pin_url() -> None:
     current = st.query_params.to_dict()
     if current:
         st.query_params.from_dict(current)
+
+
+def url(name: str, **params: str) -> str:
+    """Return the address of a page with its view, relative to the app's root."""
+    from urllib.parse import urlencode
+
+    path = _PAGES[name].url_path if _PAGES else name
+    return f"/{path}" + (f"?{urlencode(params)}" if params else "")

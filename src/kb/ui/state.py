@@ -7,6 +7,7 @@ they differ, runs the (incremental) build with a progress bar.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -79,7 +80,17 @@ def knowledge_base() -> KnowledgeBase | None:
             return None
         finally:
             bar.empty()
-    return _knowledge_base(key)
+    kb = _knowledge_base(key)
+    _learn_suggestions(kb)
+    return kb
+
+
+def _learn_suggestions(kb: KnowledgeBase) -> None:
+    """Start learning the tag suggestions of this index in the background, if not done yet."""
+    from kb import tagstats
+
+    with contextlib.suppress(Exception):  # suggestions are an extra; a page must still draw
+        tagstats.suggestions(kb, wait=False)
 
 
 def knowledge_base_for(index_dir: str) -> KnowledgeBase:
