@@ -42,14 +42,14 @@ def test_first_start_builds_the_index_and_shows_examples(app):
     at = app().run()
     assert not at.exception
     assert at.title[0].value == "Test Site"
-    assert at.text_input(key="q").value == ""
+    assert at.text_area(key="q").value == ""
     assert any(b.key == "example0" for b in at.button)
 
 
 def test_shared_search_link_opens_results(app):
     at = app(q="my wife moved out and needs space").run()
     assert not at.exception
-    assert at.text_input(key="q").value == "my wife moved out and needs space"
+    assert at.text_area(key="q").value == "my wife moved out and needs space"
     heads = [s.value for s in at.subheader]
     assert heads[0].startswith("Advice") and heads[1].startswith("Readers in your situation")
     assert "What space means" in texts(at)
@@ -58,7 +58,7 @@ def test_shared_search_link_opens_results(app):
 
 def test_typed_search_updates_the_address(app):
     at = app().run()
-    at.text_input(key="q").input("cheated coworker").run()
+    at.text_area(key="q").input("cheated coworker").run()
     assert not at.exception
     assert at.query_params["q"] == "cheated coworker"
     assert "coworker" in texts(at)
@@ -93,7 +93,7 @@ def test_did_you_mean_and_empty_state(app):
 def test_more_like_this_view(app):
     at = app(like="c-000010").run()
     assert not at.exception
-    assert at.subheader[0].value == "Stories like this one"
+    assert at.subheader[0].value.startswith("Stories like ")
     assert "moved out in the spring" in texts(at)
 
 

@@ -183,7 +183,7 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) ->
     if not questions:
         return []
     if len(questions) < 3:
-        return [Group(i, q.text, question_terms(q.text)[:5], [q]) for i, q in enumerate(questions)]
+        return [Group(i, q.text, _words([q.text], question_terms(q.text)[:5]), [q]) for i, q in enumerate(questions)]
     import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
@@ -196,6 +196,8 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) ->
     dims = max(2, min(100, x.shape[1] - 1, len(questions) - 1))
     lsa = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
     k = k or _k(len(questions))
+    # never more groups than different questions: k-means cannot fill the rest (and warns)
+    k = max(1, min(k, np.unique(lsa.round(9), axis=0).shape[0]))
     km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(lsa)
     vocab = np.array(vec.get_feature_names_out())
     groups = []
@@ -210,12 +212,35 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0) ->
         ordered = sorted(members, key=lambda i: -float(lsa[i] @ centre))
         unit = centre / (np.linalg.norm(centre) or 1.0)
         cohesion = float(np.mean(lsa[members] @ unit))
-        groups.append(Group(0, questions[nearest].text, [t.lstrip("@") for t in top],
+        shown = _words([questions[i].text for i in members], top)
+        groups.append(Group(0, questions[nearest].text, shown,
                             [questions[i] for i in ordered], cohesion=round(cohesion, 3)))
     groups.sort(key=lambda g: (-len(g.comment_ids), g.representative))
     for i, g in enumerate(groups, 1):
         g.id = i
     return groups
+
+
+def _words(texts: list[str], stems: list[str]) -> list[str]:
+    """Return each stem as the word the askers wrote most often for it ("wast" -> "wasted").
+
+    A concept (``@contact``) shows as its name; a stem no text spells stays as it is.
+    """
+    written: dict[str, Counter] = {}
+    for text in texts:
+        for raw in _WORD.findall(text.lower()):
+            word = raw.split("'")[0]
+            stemmed = stem(word)
+            written.setdefault(_CONCEPT.get(stemmed, stemmed), Counter())[word] += 1
+    out = []
+    for t in stems:
+        if t.startswith("@"):
+            out.append(t[1:])
+        elif t in written:
+            out.append(min(written[t], key=lambda w: (-written[t][w], len(w), w)))
+        else:
+            out.append(t)
+    return list(dict.fromkeys(out))
 
 
 def _grams(terms: list[str]) -> list[str]:
@@ -291,7 +316,15 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
 
 
 def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
-    """Return a FAQ draft: each group's question, reader wordings, covering article, replies."""
+    """Return a FAQ draft: each group's question, reader wordings, covering article, replies.
+
+    Links go to the original posts and comments on the site (see :mod:`kb.origin`); where
+    the site's address is unknown, the article and the comment are named without a link.
+    """
+    from kb.origin import article_url, comment_url
+
+    urls = {a["slug"]: a.get("url", "") for a in kb.articles()}
+    docs = {d["id"]: d for d in kb.all_comments()}
     lines = ["# Frequently asked questions (draft)", ""]
     for g in report["groups"]:
         lines.append(f"## {g['representative']}")
@@ -306,8 +339,9 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
         if g["covered_by"]:
             slug, _, anchor = g["covered_by"].partition("#")
-            lines.append(f"Covered by: [{g['covered_title']}]({base_url}/article?article={slug}"
-                         f"&section={anchor})")
+            post = article_url(slug, urls.get(slug, ""), base_url)
+            lines.append(f"Covered by: [{g['covered_title']}]({post})" if post
+                         else f"Covered by: {g['covered_title']} (section {anchor})")
         else:
             lines.append("Not covered by any article yet.")
         replies = _best_replies(kb, g["comment_ids"])
@@ -315,7 +349,9 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
             lines.append("The author's replies:")
             for rid in replies:
-                lines.append(f"- [{rid}]({base_url}/story?comment={rid})")
+                slug = docs.get(rid, {}).get("article", "")
+                where = comment_url(rid, slug, urls.get(slug, ""), base_url)
+                lines.append(f"- [{rid}]({where})" if where else f"- {rid}")
         lines.append("")
     return "\n".join(lines)
 

@@ -24,7 +24,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -514,8 +514,10 @@ class KnowledgeBase:
         if not clauses:
             return
         qterms = {t for t, _ in weighted}
+        advice_filters = replace(filters, answered=False)  # "answered" is about stories
         result.advice, result.total_advice = self._ranked(
-            s, arrays, clauses, self._mask(s, arrays, filters, ADVICE_KINDS), qterms, limit, offset)
+            s, arrays, clauses, self._mask(s, arrays, advice_filters, ADVICE_KINDS), qterms, limit,
+            offset)
         result.stories, result.total_stories = self._ranked(
             s, arrays, clauses, self._mask(s, arrays, filters, (KIND_STORY,)), qterms, limit,
             offset)
