@@ -70,8 +70,12 @@ def _review(kb, docs, current, labels) -> None:
         rows, key=f"review_table_{n}", hide_index=True, width="stretch",
         column_order=["accept", "reject", "confidence", "tag", "comment", "open", "text"],
         disabled=["comment", "open", "tag", "confidence", "text"],
-        column_config={"open": st.column_config.LinkColumn(
-            "whole comment", display_text="Read it", help="Opens the conversation")},
+        column_config={
+            "accept": st.column_config.CheckboxColumn("accept", width=80),
+            "reject": st.column_config.CheckboxColumn("reject", width=80),
+            "open": st.column_config.LinkColumn("whole comment", display_text="Read it",
+                                                help="Opens the conversation"),
+        },
     )
     accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
     reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
