@@ -247,3 +247,36 @@ def test_a_changed_corpus_is_picked_up_without_a_restart(app, corpus_copy):
     at.run()
     assert not at.exception
     assert "trampoline" in texts(at)
+
+
+def test_browse_on_a_site_without_tags_says_what_to_do(app, corpus_copy):
+    (corpus_copy / "tags.yaml").write_text("tags: []\n")
+    for f in (corpus_copy / "comments").glob("*.yaml"):  # hand tags must name known tags
+        f.write_text("\n".join(line for line in f.read_text().splitlines()
+                               if not line.strip().startswith("tags:")) + "\n")
+    for f in (corpus_copy / "articles").glob("*.md"):
+        f.write_text("\n".join(line for line in f.read_text().splitlines()
+                               if not line.startswith("tags:")) + "\n")
+    at = app().run()
+    at.switch_page(PAGES + "browse.py").run()
+    assert not at.exception
+    assert at.info and "no tags yet" in at.info[0].value
+    assert not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
+
+
+def test_dates_show_the_day_only(app):
+    import re
+
+    at = app(q="my wife moved out and needs space").run()
+    assert not at.exception
+    shown = texts(at)
+    assert re.search(r"\d{4}-\d\d-\d\d", shown)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown)
+
+
+def test_only_answered_stories_keeps_the_advice(app):
+    at = app(q="my wife moved out and needs space", answered="1").run()
+    assert not at.exception
+    heads = [s.value for s in at.subheader]
+    advice = next(h for h in heads if h.startswith("Advice"))
+    assert advice != "Advice (0)"
