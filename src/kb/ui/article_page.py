@@ -67,19 +67,33 @@ def render() -> None:
 
 
 def _scroll_to(anchor: str) -> None:
-    """Scroll the page to a section once it is drawn (our script; the anchor is escaped)."""
+    """Scroll the page to a section once it is drawn (our script; the anchor is escaped).
+
+    The page is drawn in pieces, so the script keeps the section in view for two seconds
+    after it appears, unless the reader scrolls first.
+    """
     import json
 
     from streamlit.components.v1 import html as component
 
-    component(
-        "<script>(function(){const id=" + json.dumps(anchor).replace("<", "\\u003c")
-        + ";let n=0;const t=setInterval(function(){const d=window.parent.document;"
-        "const el=d.getElementById(id);n+=1;"
-        "if(el){el.scrollIntoView({block:'start'});clearInterval(t);}"
-        "else if(n>100){clearInterval(t);}},100);})();</script>",
-        height=0,
-    )
+    script = """<script>(function(){
+const id = ANCHOR, d = window.parent.document;
+let moved = false, seen = 0, n = 0;
+for (const e of ["wheel", "touchstart", "keydown", "mousedown"]) {
+  d.addEventListener(e, function(){ moved = true; }, {once: true, passive: true});
+}
+const t = setInterval(function(){
+  n += 1;
+  const el = d.getElementById(id);
+  if (el && !moved) {
+    el.style.scrollMarginTop = "4.5rem";
+    if (Math.abs(el.getBoundingClientRect().top - 72) > 8) el.scrollIntoView({block: "start"});
+    seen += 1;
+  }
+  if (moved || seen > 20 || n > 150) clearInterval(t);
+}, 100);
+})();</script>"""
+    component(script.replace("ANCHOR", json.dumps(anchor).replace("<", "\\u003c")), height=0)
 
 
 def _conversations(kb, slug: str) -> None:

@@ -25,23 +25,25 @@ def tag_chart(counts: list[dict]):
     import altair as alt
 
     order = [t["label"] for t in sorted(counts, key=lambda t: (-t["count"], t["label"]))]
-    rows = [{"tag": t["label"], "source": SOURCES[k], "comments": t[k]}
-            for t in counts for k in SOURCES if t[k]]
+    rows = [{"tag": t["label"], "source": SOURCES[k], "rank": i, "comments": t[k]}
+            for t in counts for i, k in enumerate(SOURCES) if t[k]]
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_bar()
         .encode(
-            y=alt.Y("tag:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
+            y=alt.Y("tag:N", sort=order, title=None,
+                    axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=13)),
             x=alt.X("sum(comments):Q", title="comments",
                     axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color("source:N", sort=list(SOURCES.values()),
                             scale=alt.Scale(domain=list(SOURCES.values()),
                                             range=["#2e7d6b", "#7fb3a6", "#c9c9c9"]),
-                            legend=alt.Legend(title=None, orient="top", direction="vertical")),
-            order=alt.Order("source:N"),
+                            legend=alt.Legend(title=None, orient="bottom", direction="vertical",
+                                              labelLimit=0)),
+            order=alt.Order("rank:Q"),
             tooltip=["tag:N", "source:N", "comments:Q"],
         )
-        .properties(height=max(160, 26 * len(order)))
+        .properties(height=max(160, 28 * len(order)))
     )
 
 
@@ -63,7 +65,7 @@ def _overview(kb, counts: list[dict], learning: bool) -> None:
                "suggested by the computer from the author's tagging, not checked yet.")
     if learning:
         st.caption("Suggested tags are still being worked out; reload in a moment to see them.")
-    st.altair_chart(tag_chart(used), width="stretch")
+    st.altair_chart(tag_chart(used), width="stretch", height=max(200, 28 * len(used) + 120))
     cols = st.columns(3)
     for i, t in enumerate(sorted(counts, key=lambda t: t["label"])):
         with cols[i % 3]:

@@ -54,7 +54,7 @@ a.kb-link,.kb-comment a,.kb-snippet a{color:#1a5d8f;text-decoration:underline;
 a.kb-link:hover{color:#0d3f66;text-decoration-thickness:2px}
 a:focus-visible,a.kb-link:focus-visible{outline:3px solid #2e7d6b !important;
   outline-offset:2px;border-radius:2px}
-a.kb-out::after{content:" \2197";text-decoration:none;display:inline-block;margin-left:0.1rem}
+a.kb-out::after{content:" ↗";text-decoration:none;display:inline-block;margin-left:0.1rem}
 .kb-links{display:flex;flex-wrap:wrap;gap:0.3rem 1.2rem;margin:0.3rem 0}
 .kb-wanted{background:#fffbe6;border-left:4px solid #e0b000;padding:0.3rem 0.8rem}
 .kb-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

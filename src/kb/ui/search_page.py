@@ -151,9 +151,8 @@ def render() -> None:
         return
     _record(kb, result, filters)
     if not result.fits and (result.advice or result.stories):
-        c.html_block(f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> This site is "
-                     "about couples and relationships; try telling your situation in other "
-                     "words, or browse by tag.</div>")
+        c.html_block(f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> If they miss "
+                     "your situation, try telling it in other words, or browse by tag.</div>")
     if result.did_you_mean:
         st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
