@@ -95,3 +95,13 @@ def test_did_you_mean_offers_only_right_corrections_on_the_judged_queries(embedd
             offers[j.id] = [(a, b) for a, b in zip(j.text.split(), suggestion.split(),
                                                    strict=True) if a != b]
     assert offers == {"q-h2-14": [("marrige", "marriage"), ("councellor", "counsellor")]}
+
+
+def test_searches_that_do_not_fit_are_weak_searches(embedded_kb, tmp_path):
+    from kb import searchlog
+
+    cat = embedded_kb.search("my cat keeps scratching the sofa")
+    assert cat.stories and not cat.fits
+    assert searchlog.record(tmp_path, cat)
+    assert not searchlog.record(tmp_path, embedded_kb.search(load_judgments(JUDGMENTS)[0].text))
+    assert searchlog.read(tmp_path) == {"my cat keeps scratching the sofa": 1}

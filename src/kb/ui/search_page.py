@@ -161,6 +161,9 @@ def render() -> None:
         st.caption(result.relaxed.capitalize() + ".")
     if result.truncated:
         st.caption("Your text was long, so only its beginning was used.")
+    if filters.answered:
+        st.caption("Showing only the readers' stories the author answered; the advice is "
+                   "not filtered by that.")
     if not result.advice and not result.stories:
         st.warning(result.message or "Nothing matched.")
         st.write("You can also browse readers' stories by topic:")
