@@ -52,7 +52,7 @@ def _sign_in(page, url):
     box.fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(re.compile(r"^\d+ suggestions at or above"))).to_be_visible()
-    page.wait_for_selector(IDLE)
+    _expect()(page.locator(IDLE)).to_have_count(1)
 
 
 def _rows(page) -> list[tuple[str, str]]:
@@ -88,7 +88,7 @@ def test_the_review_queue_shrinks_after_apply_and_a_reload(author_app, page):
     expect(apply).to_be_enabled()
     apply.click()
     expect(page.get_by_text("Saved: 1 accepted, 1 rejected.")).to_be_visible()
-    page.wait_for_selector(IDLE)
+    _expect()(page.locator(IDLE)).to_have_count(1)
     expect(page.get_by_text(f"{before - 2} suggestions at or above")).to_be_visible()
     text = (author_app.corpus / "comments").glob("*.yaml")
     assert any("removed_tags" in f.read_text() for f in text)
@@ -98,7 +98,7 @@ def test_the_review_queue_shrinks_after_apply_and_a_reload(author_app, page):
     if page.get_by_label("Author's password").count():
         _sign_in(page, author_app.url)
     expect(page.get_by_text(re.compile(r"^\d+ suggestions at or above"))).to_be_visible()
-    page.wait_for_selector(IDLE)
+    _expect()(page.locator(IDLE)).to_have_count(1)
     # not offered again (the relearned model may offer other rows)
     assert not [r for r in _rows(page) if r in decided], decided
 
