@@ -116,6 +116,29 @@ def suggestions(kb: KnowledgeBase, wait: bool = True) -> dict[str, list[tuple[st
     return _current(job.result(), items)
 
 
+_WARMED: set[tuple[str, str]] = set()
+LEARN_DELAY = 1.5  # seconds
+
+
+def learn_in_background(kb: KnowledgeBase) -> None:
+    """Start learning the suggestions of the live index in a thread of their own, once per
+    generation; the caller does none of the work (reading the comments included)."""
+    gen = (str(kb.index_dir), kb.generation())
+    with _JOBS_LOCK:
+        if not gen[1] or gen in _WARMED:
+            return
+        _WARMED.add(gen)
+
+    def learn():
+        with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks
+            suggestions(kb)
+
+    # a moment later: the page that asked is drawn first, without sharing the CPU
+    timer = threading.Timer(LEARN_DELAY, learn)
+    timer.daemon = True
+    timer.start()
+
+
 def evaluate_suggestions(kb: KnowledgeBase, folds: int = 5) -> dict:
     """Cross-validate the suggestions on the hand-tagged comments."""
     return cross_validate([e for e in examples(kb) if e.tags], k=folds)

@@ -90,7 +90,7 @@ def _learn_suggestions(kb: KnowledgeBase) -> None:
     from kb import tagstats
 
     with contextlib.suppress(Exception):  # suggestions are an extra; a page must still draw
-        tagstats.suggestions(kb, wait=False)
+        tagstats.learn_in_background(kb)
 
 
 def knowledge_base_for(index_dir: str) -> KnowledgeBase:
