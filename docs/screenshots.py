@@ -21,6 +21,8 @@ VIEWS = {
     "tag": "/browse?tag=no-contact",
     "article": "/article?article=giving-space-without-disappearing",
     "story": "/story?comment=c-100002",
+    "section": "/article?article=giving-space-without-disappearing&section=how-long-is-too-long",
+    "offtopic": "/?q=my+cat+keeps+scratching+the+sofa",
 }
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 

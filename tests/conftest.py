@@ -99,7 +99,8 @@ def free_port() -> int:
 class RunningApp:
     """A Streamlit server running app.py on a corpus, for browser tests."""
 
-    def __init__(self, corpus: Path, index: Path, env: dict, log: Path, via_kb_serve=False):
+    def __init__(self, corpus: Path, index: Path, env: dict, log: Path, via_kb_serve=False,
+                 cwd: Path = REPO):
         import subprocess
         import time
         import urllib.request
@@ -116,7 +117,7 @@ class RunningApp:
                    "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                    "--server.fileWatcherType", "none"]
         self.proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -145,6 +146,16 @@ def app_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("app")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     app = RunningApp(FIXTURE_CORPUS, work / "index", env, work / "app.log")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_app(tmp_path_factory):
+    """The app on the embedded corpus (what a reader of the sample site sees)."""
+    work = tmp_path_factory.mktemp("embedded-app")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    app = RunningApp(EMBEDDED_CORPUS, work / "index", env, work / "app.log")
     yield app
     app.stop()
 

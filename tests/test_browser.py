@@ -19,12 +19,12 @@ def test_situation_search_shows_advice_and_stories(app_server, page):
     from playwright.sync_api import expect
 
     page.goto(app_server.url + "/")
-    box = page.locator("[data-testid=\"stMain\"] input[type=text]").first
+    box = page.locator("[data-testid=\"stMain\"] textarea").first
     expect(box).to_be_visible()
     box.fill("my wife moved out after twelve years and says she needs space")
-    box.press("Enter")
+    box.press("Control+Enter")
     expect(page.get_by_text("Readers in your situation")).to_be_visible()
-    expect(page.get_by_text("What space means")).to_be_visible()
+    expect(page.get_by_text("What space means", exact=True)).to_be_visible()
     expect(page.get_by_text("a few weeks is a good first stretch").first).to_be_visible()
     wait_idle(page)
     assert re.search(r"[?&]q=my(\+|%20)wife", page.url)

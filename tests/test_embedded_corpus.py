@@ -127,3 +127,41 @@ def test_question_groups_are_named_in_whole_words_and_covered_by_meaning(embedde
         assert 0 <= g["score"] <= 1  # a cosine, shown beside the covering section
     counselling = next(g for g in review["groups"] if "counselling" in g["key_terms"])
     assert counselling["covered_by"].startswith("divorce-despite-counselling#")
+
+
+OFF_TOPIC = HERE / "eval" / "offtopic.yaml"
+
+
+def test_judged_queries_fit_and_off_topic_ones_mostly_do_not(embedded_kb):
+    """The threshold of kb.search.fits, on the figures the README states."""
+    import yaml
+
+    judged = load_judgments(JUDGMENTS)
+    off = yaml.safe_load(OFF_TOPIC.read_text("utf-8"))["queries"]
+    assert len(off) >= 20
+    fit = sum(embedded_kb.search(j.text).fits for j in judged)
+    unfit = sum(not embedded_kb.search(t).fits for t in off)
+    assert fit == len(judged)
+    assert unfit >= len(off) // 2
+    cat = embedded_kb.search("my cat keeps scratching the sofa")
+    assert not cat.fits and cat.stories  # the closest are still shown
+
+
+def test_did_you_mean_offers_only_right_corrections_on_the_judged_queries(embedded_kb):
+    offers = {}
+    for j in load_judgments(JUDGMENTS):
+        suggestion = embedded_kb.search(j.text, limit=1).did_you_mean
+        if suggestion:
+            offers[j.id] = [(a, b) for a, b in zip(j.text.split(), suggestion.split(),
+                                                   strict=True) if a != b]
+    assert offers == {"q-h2-14": [("marrige", "marriage"), ("councellor", "counsellor")]}
+
+
+def test_searches_that_do_not_fit_are_weak_searches(embedded_kb, tmp_path):
+    from kb import searchlog
+
+    cat = embedded_kb.search("my cat keeps scratching the sofa")
+    assert cat.stories and not cat.fits
+    assert searchlog.record(tmp_path, cat)
+    assert not searchlog.record(tmp_path, embedded_kb.search(load_judgments(JUDGMENTS)[0].text))
+    assert searchlog.read(tmp_path) == {"my cat keeps scratching the sofa": 1}

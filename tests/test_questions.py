@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import re
 import subprocess
 
 import pytest
@@ -117,6 +118,21 @@ def test_markdown_draft_links_articles_and_replies(kb):
     draft = Q.markdown_draft(Q.review(kb), kb, "https://example.org")
     assert draft.startswith("# Frequently asked questions")
     assert "Readers put it like this:" in draft
+    links = re.findall(r"\]\(([^)]*)\)", draft)
+    assert links and all(u.startswith("https://example.org/") for u in links)
+    # the original posts, never kb's own pages glued onto the site's address
+    assert not [u for u in links if "?article=" in u or "?comment=" in u]
+
+
+def test_original_addresses():
+    from kb.origin import article_url, comment_url
+
+    assert article_url("leaving", "", "https://site.example/") == "https://site.example/leaving/"
+    assert article_url("x", "https://site.example/2013/06/x/", "") == "https://site.example/2013/06/x/"
+    assert article_url("x", "javascript:alert(1)", "") == ""
+    assert article_url("x") == ""
+    assert comment_url("wp-12-345", "x", "https://s.example/p/") == "https://s.example/p/#comment-345"
+    assert comment_url("c-000001", "x", "", "https://s.example") == "https://s.example/x/"
 
 
 def test_grouping_quality_on_the_embedded_corpus(tmp_path):
@@ -149,3 +165,34 @@ def test_kb_faq_json_and_markdown(tmp_path, clean_env):
     assert r.returncode == 0 and r.stdout.startswith("# Frequently asked questions")
     r = run("faq", "--evaluate", "/nonexistent.yaml")
     assert r.returncode == 1 and "no such file" in r.stderr
+
+
+def test_searches_asked_alike_group_without_library_warnings(built_index, tmp_path):
+    """Fewer different searches than groups: k-means was asked for more groups than it
+    could make and warned (ConvergenceWarning) in `kb faq`."""
+    import shutil
+    import warnings
+
+    copy = tmp_path / "ix"
+    shutil.copytree(built_index, copy, symlinks=True)
+    kb = KnowledgeBase(copy)
+    for text in ("zebra quantum", "zebra quantum!", "quantum zebra", "zebra  quantum",
+                 "alimony lawyer fees", "lawyer fees alimony", "cat sofa", "cats sofa"):
+        searchlog.record(copy, kb.search(text))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = Q.review(kb)
+    assert report["searches"]
+
+
+def test_key_terms_are_words_the_askers_wrote(tmp_path):
+    from kb.index import build_index
+
+    build_index(EMBEDDED_CORPUS, tmp_path / "ix")
+    kb = KnowledgeBase(tmp_path / "ix")
+    report = Q.review(kb)
+    written = {w for d in kb.all_comments() for w in re.findall(r"[a-z0-9]+", d["body"].lower())}
+    concepts = set(Q.CONCEPTS)
+    shown = [t for g in report["groups"] for t in g["key_terms"]]
+    assert shown
+    assert [t for t in shown if t not in concepts and t not in written] == []  # no stems

@@ -110,3 +110,41 @@ def test_browse_rejects_unknown_tag_and_sort(kb):
 def test_thread_is_returned_whole_in_order(kb):
     thread = kb.thread("c-000003")
     assert [d["id"] for d in thread] == ["c-000001", "c-000002", "c-000003"]
+
+
+@pytest.mark.parametrize("word", ["wont", "dont", "cant", "im", "ive", "youre", "thats", "didnt",
+                                  "shower", "eachother"])
+def test_english_words_and_bare_contractions_are_known(word):
+    from kb.search import known_word
+
+    assert known_word(word)
+
+
+@pytest.mark.parametrize("word", ["coworkr", "marrige", "councellor", "husbnad"])
+def test_misspellings_are_not_known_words(word):
+    from kb.search import known_word
+
+    assert not known_word(word)
+
+
+def test_did_you_mean_leaves_contractions_alone(kb):
+    assert kb.search("ex wont text back").did_you_mean is None
+    assert kb.search("im scared she dont care").did_you_mean is None
+
+
+def test_did_you_mean_keeps_the_other_words_as_typed(kb):
+    assert kb.search("My coworkr, again").did_you_mean == "My coworker, again"
+
+
+def test_negation_words_stay_in_the_query():
+    from kb.search import query_terms
+
+    assert [t for t, _ in query_terms("no contact")] == ["no", "contact"]
+    assert "not" in [t for t, _ in query_terms("not in love any more")]
+    assert "never" in [t for t, _ in query_terms("he never calls")]
+    assert "without" in [t for t, _ in query_terms("a week without a word")]
+
+
+def test_a_search_with_no_hits_does_not_fit(kb):
+    r = kb.search("zebra quantum")
+    assert r.fits is False and r.as_dict()["fits"] is False

@@ -202,3 +202,34 @@ def test_kb_tags_suggest_json(tmp_path, clean_env):
     assert set(data) >= {"c-000002", "c-000004"}
     for pairs in data.values():
         assert all(set(p) == {"tag", "score"} for p in pairs)
+
+
+def test_suggestions_follow_the_tags_into_the_next_index_generation(tmp_path):
+    """Decided suggestions are not offered again, though the next build links the old files."""
+    import shutil
+
+    from .conftest import EMBEDDED_CORPUS
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(EMBEDDED_CORPUS, corpus)
+    build_index(corpus, tmp_path / "ix")
+    kb = KnowledgeBase(tmp_path / "ix")
+    before = tagstats.suggestions(kb)
+    (take, (tag, _)), (drop, (other, _)) = [(c, p[0]) for c, p in sorted(before.items()) if p][:2]
+    current = {d["id"]: ([t for t in d.get("tags", "").split(",") if t],
+                         list(d.get("removed_tags") or [])) for d in kb.all_comments()}
+    apply_decisions(corpus, current, accept=[(take, tag)], reject=[(drop, other)],
+                    known=[t["id"] for t in kb.manifest["tags"]])
+    first = kb.generation()
+    build_index(corpus, tmp_path / "ix")
+    assert kb.generation() != first
+    after = tagstats.suggestions(kb, wait=False)  # at once: no waiting for the new model
+    assert after is not None and take not in after
+    assert other not in [t for t, _ in after.get(drop, [])]
+    relearned = tagstats.suggestions(kb)
+    assert take not in relearned and other not in [t for t, _ in relearned.get(drop, [])]
+    # and a new reader of the index (a reload, another process) sees the same
+    tagstats._LAST.clear()
+    tagstats._MEMO.clear()
+    again = tagstats.suggestions(KnowledgeBase(tmp_path / "ix"), wait=False)
+    assert again == relearned

@@ -31,7 +31,7 @@ STOP_WORDS = frozenset(
     gone got gotten had hadn has hasn have haven having he her here hers herself him
     himself his how i id if im in into is isn it its itself ive just know knew let ll
     like lot lots made make makes many may me might more most much must my myself
-    no nor not now of off oh ok okay on once one only or other others our ours ourselves
+    nor now of off oh ok okay on once one only or other others our ours ourselves
     out over own please pretty quite rather re really said same say says see seem seems
     shall she should shouldn since so some someone something still such sure take tell
     than thank thanks that thats the their theirs them themselves then there theres
@@ -41,6 +41,10 @@ STOP_WORDS = frozenset(
     you your yours yourself yourselves lol tbh idk btw
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
+
+# "no contact", "not in love": these carry the situation, so search and the index keep them
+# (they are not in STOP_WORDS); the grouping of questions leaves them out with the rest.
+NEGATIONS = frozenset({"no", "not"})
 
 MIN_WORD = 2
 _ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS, minsize=MIN_WORD, cachesize=-1)

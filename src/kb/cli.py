@@ -9,6 +9,7 @@ stderr and exit 1; usage errors exit 2; ``--debug`` shows tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import html
 import json
@@ -174,6 +175,8 @@ def cmd_search(args) -> int:
             print(f"({d['relaxed']})")
         if d["message"]:
             print(d["message"])
+        elif not d["fits"]:
+            print("nothing here is really about that; these are the closest")
         _print_hits(f"advice ({d['total_advice']})", d["advice"])
         _print_hits(f"stories ({d['total_stories']})", d["stories"])
 
@@ -356,7 +359,6 @@ def cmd_password(args) -> int:
 
 def cmd_serve(args) -> int:
     import os
-    import subprocess
 
     app = Path(__file__).resolve().parent / "ui" / "streamlit_app.py"
     env = dict(os.environ, KB_CORPUS=str(args.settings.corpus), KB_INDEX=str(args.settings.index))
@@ -365,10 +367,58 @@ def cmd_serve(args) -> int:
            "--server.headless", "true", "--client.toolbarMode", "minimal",
            "--theme.primaryColor", "#2e7d6b"]
     print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
+    return serve_child(cmd, env)
+
+
+SERVE_GRACE = 10.0  # seconds the app server gets to stop before it is killed
+
+
+def _die_with_parent() -> None:
+    """In the app server's process: be sent SIGTERM if `kb serve` itself dies (Linux)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
+def serve_child(cmd: list[str], env: dict) -> int:
+    """Run the app server as a child and stop it when `kb serve` gets SIGTERM, SIGINT or SIGHUP.
+
+    The child is asked to stop with SIGTERM, given ``SERVE_GRACE`` seconds, then killed, so no
+    server is left behind holding the port. Returns 0 after a requested stop, else the
+    server's own exit code.
+    """
+    import signal
+    import subprocess
+
+    stopping = []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop)
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        child = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                return 0 if stopping else code
+            except subprocess.TimeoutExpired:
+                pass
+            if stopping:
+                break
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=SERVE_GRACE)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
         return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- parser ------------------------------------------------------------------------------

@@ -461,7 +461,8 @@ def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
     articles = sorted(corpus.articles.values(), key=lambda a: (a.date, a.slug))
     return [
         {"slug": a.slug, "title": a.title, "date": a.date.isoformat(), "tags": list(a.tags),
-         "summary": a.summary, "sections": len(a.sections), "comments": counts.get(a.slug, 0)}
+         "summary": a.summary, "sections": len(a.sections), "comments": counts.get(a.slug, 0),
+         "url": a.url}
         for a in articles
     ]
 

@@ -82,12 +82,12 @@ _CONCEPT = _concept_map()
 
 def question_terms(text: str) -> list[str]:
     """Return the stems of a question with concepts folded and stop words dropped."""
-    from kb.analysis import STOP_WORDS
+    from kb.analysis import NEGATIONS, STOP_WORDS
 
     out = []
     for raw in _WORD.findall(text.lower()):
         word = raw.split("'")[0]
-        if len(word) < 2 or (word in STOP_WORDS and word not in _KEEP):
+        if len(word) < 2 or (word in STOP_WORDS and word not in _KEEP) or word in NEGATIONS:
             continue
         stemmed = stem(word)
         out.append(_CONCEPT.get(stemmed, stemmed))
@@ -197,13 +197,11 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
     if not questions:
         return []
     if len(questions) < 3:
-        return [Group(i, q.text, question_terms(q.text)[:5], [q]) for i, q in enumerate(questions)]
-    import warnings
-
+        names = _names(questions, list(range(len(questions))), len(questions))
+        return [Group(i, q.text, names[i], [q]) for i, q in enumerate(questions)]
     import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
@@ -215,9 +213,9 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
     if meaning is not None:
         features = normalize(np.hstack([np.asarray(meaning), WORDS_WEIGHT * features]))
     k = k or _k(len(questions))
-    with warnings.catch_warnings():  # fewer distinct questions than groups: fewer groups
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(features)
+    # never more groups than different questions: k-means cannot fill the rest (and warns)
+    k = max(1, min(k, np.unique(features.round(9), axis=0).shape[0]))
+    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(features)
     names = _names(questions, km.labels_, k)
     groups = []
     for label in range(k):
@@ -374,7 +372,15 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
 
 
 def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
-    """Return a FAQ draft: each group's question, reader wordings, covering article, replies."""
+    """Return a FAQ draft: each group's question, reader wordings, covering article, replies.
+
+    Links go to the original posts and comments on the site (see :mod:`kb.origin`); where
+    the site's address is unknown, the article and the comment are named without a link.
+    """
+    from kb.origin import article_url, comment_url
+
+    urls = {a["slug"]: a.get("url", "") for a in kb.articles()}
+    docs = {d["id"]: d for d in kb.all_comments()}
     lines = ["# Frequently asked questions (draft)", ""]
     for g in report["groups"]:
         lines.append(f"## {g['representative']}")
@@ -389,8 +395,9 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
         if g["covered_by"]:
             slug, _, anchor = g["covered_by"].partition("#")
-            lines.append(f"Covered by: [{g['covered_title']}]({base_url}/article?article={slug}"
-                         f"&section={anchor})")
+            post = article_url(slug, urls.get(slug, ""), base_url)
+            lines.append(f"Covered by: [{g['covered_title']}]({post})" if post
+                         else f"Covered by: {g['covered_title']} (section {anchor})")
         else:
             lines.append("Not covered by any article yet.")
         replies = _best_replies(kb, g["comment_ids"])
@@ -398,7 +405,9 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
             lines.append("The author's replies:")
             for rid in replies:
-                lines.append(f"- [{rid}]({base_url}/story?comment={rid})")
+                slug = docs.get(rid, {}).get("article", "")
+                where = comment_url(rid, slug, urls.get(slug, ""), base_url)
+                lines.append(f"- [{rid}]({where})" if where else f"- {rid}")
         lines.append("")
     return "\n".join(lines)
 

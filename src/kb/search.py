@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import threading
 from collections import Counter
@@ -55,6 +56,7 @@ SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 # Longer "words" are noise (pasted links, keyboard mashing); their spelling automata take
 # most of a second to build, so they are never corrected or matched fuzzily.
 MAX_WORD = 30
+FUZZY_RELAXED = "no exact match; showing words spelled alike"
 MAX_CORRECTIONS = 12  # distinct unknown words looked up for "did you mean", at most
 IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
@@ -113,6 +115,7 @@ class SearchResult:
     mode: str = "words"
     notice: str | None = None  # why the asked mode could not be used
     best_similarity: float | None = None  # of the closest document in either list
+    fits: bool = False  # whether the best hit is really about the reader's words (see ``fits``)
 
     def as_dict(self) -> dict:
         """Return the result as plain data for JSON (the contract's fields first)."""
@@ -130,6 +133,7 @@ class SearchResult:
             "mode": self.mode,
             "notice": self.notice,
             "best_similarity": self.best_similarity,
+            "fits": self.fits,
         }
 
 
@@ -164,6 +168,28 @@ def query_terms(text: str) -> list[tuple[str, float]]:
                 seen.add(alt)
                 weighted.append((alt, w * SYNONYM))
     return weighted
+
+
+# The best hit's score at which a search counts as covered by the site. Measured on the
+# embedded corpus (README, "Search quality"): every one of the 62 judged queries scores
+# 13.3 or more; 12 of the 20 off-topic questions of tests/eval/offtopic.yaml score less.
+FIT_SCORE = 13.0  # by words alone: the best hit's BM25F score
+FIT_SIMILARITY = 0.40  # with vectors: the closest hit's cosine (measured, see the README)
+
+
+def fits(result: SearchResult) -> bool:
+    """Tell whether a search found something really about the reader's words.
+
+    With vectors, the closest hit must be at least ``FIT_SIMILARITY`` close in meaning;
+    by words alone, the best hit must score ``FIT_SCORE``. False when nothing matched or
+    only words spelled alike did: the hits are then only the closest there are.
+    """
+    if result.relaxed == FUZZY_RELAXED:
+        return False
+    if result.best_similarity is not None:
+        return result.best_similarity >= FIT_SIMILARITY
+    best = max((h.score for h in result.advice + result.stories), default=0.0)
+    return best >= FIT_SCORE
 
 
 def _date_str(value) -> str:
@@ -323,6 +349,53 @@ class WordListCorrector(Corrector):
         for sug in find_all_matches(dfa, ListCorrector.Skipper(self.words)):
             f = self.reader.frequency(self.fieldname, sug) or 1
             yield 0 - (maxdist + (1.0 / f * 0.5)), sug
+
+
+# Contractions readers type without the apostrophe: words, never typos to correct.
+CONTRACTIONS = frozenset(
+    """
+    aint arent cant couldnt didnt doesnt dont hadnt hasnt havent hed hes id ill im isnt itd
+    itll ive lets mightnt mustnt neednt shant shed shes shouldnt thatll thats theres theyd
+    theyll theyre theyve wasnt wed well were werent weve whatll whats whered wheres whod whos
+    whove wont wouldnt yall youd youll youre youve
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _english():
+    """Return the English word frequency list of pyspellchecker (loaded once, ~0.1 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+def known_word(word: str) -> bool:
+    """Tell whether ``word`` (lower case) is English: a dictionary word, a contraction
+    written without its apostrophe, or two dictionary words run together ("eachother")."""
+    if word in CONTRACTIONS:
+        return True
+    english = _english()
+    if english.known([word]):
+        return True
+    return any(
+        len(word[:i]) > 1 and len(word[i:]) > 1 and english.known([word[:i]])
+        and english.known([word[i:]]) for i in range(2, len(word) - 1)
+    )
+
+
+def _nearest(corrector, reader, word: str) -> str | None:
+    """Return the index word nearest to ``word`` (one edit, else two), the most used first."""
+    if not isinstance(corrector, WordListCorrector):  # an old index: Whoosh's own ranking
+        options = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+        return options[0] if options else None
+    for dist in (1, 2):
+        found = {sug for _, sug in corrector._suggestions(word, dist, 1) if sug.isalpha()}
+        if found:
+            def used(sug):
+                return max((reader.doc_frequency("body", t) for t in terms(sug)), default=0)
+            return max(sorted(found), key=used)
+    return None
 
 
 class KnowledgeBase:
@@ -486,6 +559,11 @@ class KnowledgeBase:
                 out.append((s.stored_fields(best[0][1])["id"], round(best[0][0], 4))
                            if best else ("", 0.0))
         return out
+
+    def vector_status(self) -> tuple[int, bool]:
+        """Return (rows, complete) of the live generation's vectors: (0, False) without."""
+        meaning, _ = self._meaning(self._doc_count())
+        return (len(meaning.docnums), meaning.complete) if meaning is not None else (0, False)
 
     def _doc_count(self) -> int:
         with self._reading() as (_, arrays):
@@ -673,6 +751,7 @@ class KnowledgeBase:
                 sims = [h.similarity for h in result.advice + result.stories
                         if h.similarity is not None]
                 result.best_similarity = round(max(sims), 4) if sims else None
+        result.fits = fits(result)
         return result
 
     def _run(self, s, arrays, weighted, filters, limit, offset, result, sem=None) -> None:
@@ -680,9 +759,10 @@ class KnowledgeBase:
         if not clauses and sem is None:
             return
         qterms = {t for t, _ in weighted}
+        advice_filters = replace(filters, answered=False)  # "answered" is about stories
         result.advice, result.total_advice = self._ranked(
-            s, arrays, clauses, self._mask(s, arrays, filters, ADVICE_KINDS), qterms, limit, offset,
-            sem)
+            s, arrays, clauses, self._mask(s, arrays, advice_filters, ADVICE_KINDS), qterms, limit,
+            offset, sem)
         result.stories, result.total_stories = self._ranked(
             s, arrays, clauses, self._mask(s, arrays, filters, (KIND_STORY,)), qterms, limit,
             offset, sem)
@@ -709,7 +789,7 @@ class KnowledgeBase:
                 h = self._hit(hit.fields(), hit.score, near)
                 (result.advice if h.kind in ADVICE_KINDS else result.stories).append(h)
             if rs:
-                result.relaxed = "no exact match; showing words spelled alike"
+                result.relaxed = FUZZY_RELAXED
                 result.total_advice, result.total_stories = len(result.advice), len(result.stories)
                 return
         result.message = (
@@ -718,23 +798,31 @@ class KnowledgeBase:
         )
 
     def _did_you_mean(self, s, text: str) -> str | None:
+        """Return the text with its misspelt words corrected, or None when none needs it.
+
+        A word is corrected only when it matches no document, is not an English word
+        (see :func:`known_word`), and a word of the index is one or two edits away: the
+        nearest ones first, of those the one in the most documents.
+        """
         reader = s.reader()
         corrector = None
         changed = False
         out = []
-        known: dict[str, list[str]] = {}  # a word repeated is corrected once
+        known: dict[str, str | None] = {}  # a word repeated is corrected once
         for word in text.split():
             core = word.strip(".,!?;:\"'()[]{}").lower()
             if (
                 4 <= len(core) <= MAX_WORD and core.isalpha() and core not in STOP_WORDS
+                and not known_word(core)
                 and not any(reader.doc_frequency("body", t) for t in terms(core))
             ):
                 corrector = corrector or self._corrector(s)
                 if core not in known and len(known) < MAX_CORRECTIONS:
-                    known[core] = corrector.suggest(core, limit=1, maxdist=2, prefix=1)
-                options = known.get(core)
-                if options:
-                    out.append(word.lower().replace(core, options[0]))
+                    known[core] = _nearest(corrector, reader, core)
+                option = known.get(core)
+                if option:
+                    at = word.lower().index(core)
+                    out.append(word[:at] + option + word[at + len(core):])
                     changed = True
                     continue
             out.append(word)

@@ -19,19 +19,17 @@ from kb.fsutil import write_atomic
 from kb.search import SearchResult
 
 LOG = "weak-searches.json"
-WEAK_SCORE = 6.0
 MAX_ENTRIES = 5000
 MAX_TEXT = 300
 
 
 def is_weak(result: SearchResult) -> bool:
-    """Tell whether a search found nothing, or nothing that matched well."""
+    """Tell whether a search found nothing, or nothing that really fits (see kb.search.fits)."""
     if result.message and not (result.advice or result.stories):
         return bool(result.query)
     if result.relaxed:
         return True
-    best = max((h.score for h in result.advice + result.stories), default=0.0)
-    return best < WEAK_SCORE
+    return not result.fits
 
 
 @contextlib.contextmanager

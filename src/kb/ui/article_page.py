@@ -14,6 +14,8 @@ THREADS_PER_PAGE = 10
 
 
 def _index(kb) -> None:
+    site = kb.manifest.get("site", {}).get("title") or "kb"
+    st.set_page_config(page_title=f"Articles · {site}")
     st.title("Articles")
     for a in reversed(kb.articles()):
         with st.container(border=True):
@@ -38,20 +40,60 @@ def render() -> None:
         st.error(str(exc))
         routes.link("article", "All articles")
         return
+    wanted = st.query_params.get("section")
+    heading = next((s.heading for s in article.sections if s.anchor == wanted and
+                    s.anchor != "intro"), "")
+    site = kb.manifest.get("site", {}).get("title") or "kb"
+    st.set_page_config(page_title=f"{heading + ' · ' if heading else ''}{article.title} · {site}")
     st.title(article.title)
     labels = c.tag_labels(kb)
     c.meta_line(article.date.isoformat(), ", ".join(labels.get(t, t) for t in article.tags))
-    wanted = st.query_params.get("section")
+    c.links(c.outside_link(c.original(kb, slug), "This article on the original site"))
     with st.expander("Sections", expanded=False):
         for s in article.sections:
             routes.link("article", s.heading, article=slug, section=s.anchor)
     for s in article.sections:
+        marked = s.anchor == wanted
         if s.anchor != "intro":
-            st.header(s.heading, anchor=s.anchor, divider="gray" if s.anchor == wanted else False)
-        if s.anchor == wanted:
-            st.caption("⬆ the section you were sent to")
-        c.html_block(article_html(s.body))
+            st.header(s.heading, anchor=s.anchor, divider="gray" if marked else False)
+        body = article_html(s.body)
+        if marked:
+            body = (f"<div class='kb-wanted' id='kb-wanted'><div class='kb-meta'>The section "
+                    f"you were sent to</div>{body}</div>")
+        c.html_block(body)
+    if wanted and any(s.anchor == wanted for s in article.sections):
+        _scroll_to(wanted)
     _conversations(kb, slug)
+
+
+def _scroll_to(anchor: str) -> None:
+    """Scroll the page to a section once it is drawn (our script; the anchor is escaped).
+
+    The page is drawn in pieces, so the script keeps the section in view for two seconds
+    after it appears, unless the reader scrolls first.
+    """
+    import json
+
+    from streamlit.components.v1 import html as component
+
+    script = """<script>(function(){
+const id = ANCHOR, d = window.parent.document;
+let moved = false, seen = 0, n = 0;
+for (const e of ["wheel", "touchstart", "keydown", "mousedown"]) {
+  d.addEventListener(e, function(){ moved = true; }, {once: true, passive: true});
+}
+const t = setInterval(function(){
+  n += 1;
+  const el = d.getElementById(id);
+  if (el && !moved) {
+    el.style.scrollMarginTop = "4.5rem";
+    if (Math.abs(el.getBoundingClientRect().top - 72) > 8) el.scrollIntoView({block: "start"});
+    seen += 1;
+  }
+  if (moved || seen > 20 || n > 150) clearInterval(t);
+}, 100);
+})();</script>"""
+    component(script.replace("ANCHOR", json.dumps(anchor).replace("<", "\\u003c")), height=0)
 
 
 def _conversations(kb, slug: str) -> None:
@@ -73,7 +115,8 @@ def _conversations(kb, slug: str) -> None:
     for root in roots[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE]:
         with st.container(border=True):
             c.thread_view(by_thread.get(root["id"], [root]))
-            routes.link("story", "Open this conversation", comment=root["id"])
+            routes.link("story", f"Open {root['author']}'s conversation ({c._day(root['date'])})",
+                        comment=root["id"])
     if pages > 1:
         cols = st.columns(3)
         with cols[0]:

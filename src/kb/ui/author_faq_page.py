@@ -55,7 +55,8 @@ def render() -> None:
         if years:
             st.subheader("The top groups over time")
             chart = {_series_name(g): [g["trend"].get(y, 0) for y in years] for g in top}
-            st.line_chart({"year": [int(y) for y in years], **chart}, x="year")
+            # years as text: a number axis would print 2,002
+            st.line_chart({"year": [str(y) for y in years], **chart}, x="year")
         _drill_down(kb, groups)
     st.subheader("Asked in search, not answered anywhere")
     if report["searches"]:
@@ -94,4 +95,4 @@ def _drill_down(kb, groups) -> None:
             c.meta_line(d["author"], c._day(d["date"]),
                         "answered" if d.get("replies") else "no reply yet")
             c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'][:600])}</div>")
-            routes.link("story", "Open the conversation", comment=cid)
+            routes.link("story", f"Open {d['author']}'s conversation", comment=cid)

@@ -9,7 +9,7 @@ from kb.edit import add_tag, apply_decisions, set_comment_tags
 from kb.errors import KbError
 from kb.model import Tag
 from kb.ui import components as c
-from kb.ui import state
+from kb.ui import routes, state
 from kb.ui.author import require_author
 
 
@@ -39,37 +39,56 @@ def render() -> None:
 
 
 def _review(kb, docs, current, labels) -> None:
+    saved = st.session_state.get("review_saved")
+    if saved:
+        st.success(saved)
     threshold = st.slider("Show suggestions with confidence at least", 0.0, 1.0, 0.6, 0.05,
                           key="threshold")
-    with st.spinner("Computing suggestions…"):
-        ranked = tagstats.suggestions(kb)
+    ranked = tagstats.suggestions(kb, wait=False)
+    if ranked is None:
+        with st.spinner("Learning suggestions from your tags…"):
+            ranked = tagstats.suggestions(kb)
     rows = []
     for cid, pairs in ranked.items():
+        d = docs.get(cid)
+        if d is None or d["kind"] != "story":  # the author's own replies are not reviewed
+            continue
         for tag, score in pairs:
-            if score >= threshold and cid in docs:
+            if score >= threshold:
                 rows.append({"accept": False, "reject": False, "comment": cid,
+                             "open": routes.url("story", comment=cid),
                              "tag": labels.get(tag, tag), "tag_id": tag,
                              "confidence": round(score, 2),
-                             "text": docs[cid]["body"][:160].replace("\n", " ")})
-    st.caption(f"{len(rows)} suggestions at or above {threshold:.2f}, for comments without hand "
-               "tags. Accepting makes a hand tag; rejecting keeps the tag off that comment.")
+                             "text": d["body"][:160].replace("\n", " ")})
+    st.caption(f"{len(rows)} suggestions at or above {threshold:.2f}, for readers' comments "
+               "without hand tags. Accepting makes a hand tag; rejecting keeps the tag off that "
+               "comment. Decided rows leave the list.")
     if not rows:
         return
+    n = st.session_state.setdefault("review_round", 0)
     edited = st.data_editor(
-        rows, key="review_table", hide_index=True, width="stretch",
-        column_order=["accept", "reject", "confidence", "tag", "comment", "text"],
-        disabled=["comment", "tag", "confidence", "text"],
+        rows, key=f"review_table_{n}", hide_index=True, width="stretch",
+        column_order=["accept", "reject", "confidence", "tag", "comment", "open", "text"],
+        disabled=["comment", "open", "tag", "confidence", "text"],
+        column_config={
+            "accept": st.column_config.CheckboxColumn("accept", width=80),
+            "reject": st.column_config.CheckboxColumn("reject", width=80),
+            "open": st.column_config.LinkColumn("whole comment", display_text="Read it",
+                                                help="Opens the conversation"),
+        },
     )
     accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
     reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
     if st.button(f"Apply: accept {len(accept)}, reject {len(reject)}", key="apply",
                  disabled=not (accept or reject), type="primary"):
         try:
-            n = apply_decisions(state.corpus_dir(), current, accept, reject, known=labels)
+            apply_decisions(state.corpus_dir(), current, accept, reject, known=labels)
         except KbError as exc:
             st.error(str(exc))
             return
-        st.success(f"Saved tags on {n} comments. The index updates on the next run.")
+        st.session_state["review_saved"] = (
+            f"Saved: {len(accept)} accepted, {len(reject)} rejected.")
+        st.session_state["review_round"] = n + 1  # a fresh table: no edits carried to new rows
         st.rerun()
 
 

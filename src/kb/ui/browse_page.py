@@ -13,12 +13,59 @@ PER_PAGE = 20
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "discussed": "Most discussed"}
 
 
-def _overview(kb, counts: list[dict]) -> None:
+SOURCES = {  # how a comment got a tag, in a visitor's words
+    "hand": "Tagged by the author",
+    "rule": "Tagged from its wording",
+    "suggested": "Suggested, not checked yet",
+}
+
+
+def tag_chart(counts: list[dict]):
+    """Return the bar chart of tags by number of comments, most used first, split by source."""
+    import altair as alt
+
+    order = [t["label"] for t in sorted(counts, key=lambda t: (-t["count"], t["label"]))]
+    rows = [{"tag": t["label"], "source": SOURCES[k], "rank": i, "comments": t[k]}
+            for t in counts for i, k in enumerate(SOURCES) if t[k]]
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("tag:N", sort=order, title=None,
+                    axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=13)),
+            x=alt.X("sum(comments):Q", title="comments",
+                    axis=alt.Axis(format="d", tickMinStep=1)),
+            color=alt.Color("source:N", sort=list(SOURCES.values()),
+                            scale=alt.Scale(domain=list(SOURCES.values()),
+                                            range=["#2e7d6b", "#7fb3a6", "#c9c9c9"]),
+                            legend=alt.Legend(title=None, orient="bottom", direction="vertical",
+                                              labelLimit=0)),
+            order=alt.Order("rank:Q"),
+            tooltip=["tag:N", "source:N", "comments:Q"],
+        )
+        .properties(height=max(160, 28 * len(order)))
+    )
+
+
+def _overview(kb, counts: list[dict], learning: bool) -> None:
     st.title("Browse by tag")
-    st.caption("Every tag with the number of comments that carry it: tagged by the author, "
-               "by the taxonomy's phrases, or suggested from the author's tagging.")
-    chart = {t["label"]: t["count"] for t in sorted(counts, key=lambda t: -t["count"])}
-    st.bar_chart(chart, horizontal=True, height=max(300, 30 * len(chart)), x_label="comments")
+    if not counts:
+        st.info("This site has no tags yet, so there is nothing to browse by. Search by "
+                "your situation instead; the author can add tags on the Author: tags page "
+                "or in the corpus's tags.yaml.")
+        routes.link("search", "Search by situation")
+        return
+    used = [t for t in counts if t["count"]]
+    if not used:
+        st.info("No comment carries a tag yet. Search by your situation instead.")
+        routes.link("search", "Search by situation")
+        return
+    st.caption("Every tag with the number of comments that carry it. The author tags comments "
+               "by hand; others get a tag because their wording matches it; and some are "
+               "suggested by the computer from the author's tagging, not checked yet.")
+    if learning:
+        st.caption("Suggested tags are still being worked out; reload in a moment to see them.")
+    st.altair_chart(tag_chart(used), width="stretch", height=max(200, 28 * len(used) + 120))
     cols = st.columns(3)
     for i, t in enumerate(sorted(counts, key=lambda t: t["label"])):
         with cols[i % 3]:
@@ -31,12 +78,17 @@ def render() -> None:
     if kb is None:
         return
     threshold = kb.manifest.get("site", {}).get("suggest_threshold", 0.6)
-    counts = tagstats.tag_overview(kb, threshold=threshold)
+    learning = tagstats.suggestions(kb, wait=False) is None  # never wait for them here
+    counts = tagstats.tag_overview(kb, threshold=threshold, wait=False)
     labels = {t["id"]: t["label"] for t in counts}
     raw = st.query_params.get("tag", "")
+    site = kb.manifest.get("site", {}).get("title") or "kb"
     if not raw:
-        _overview(kb, counts)
+        st.set_page_config(page_title=f"Browse by tag · {site}")
+        _overview(kb, counts, learning)
         return
+    st.set_page_config(page_title=" + ".join(labels.get(t, t) for t in raw.split(",")[:3])
+                       + f" · Browse by tag · {site}")
     st.title("Browse by tag")
     params.sync_from_url("b_tags", "tag", [], lambda v: [t for t in v.split(",") if t in labels])
     params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
@@ -58,7 +110,8 @@ def render() -> None:
         page = 1
     try:
         total, hits = tagstats.browse(kb, chosen, sort=sort, limit=PER_PAGE,
-                                      offset=(page - 1) * PER_PAGE, threshold=threshold)
+                                      offset=(page - 1) * PER_PAGE, threshold=threshold,
+                                      wait=False)
     except KbError as exc:
         st.error(str(exc))
         return
@@ -67,8 +120,9 @@ def render() -> None:
     for t in chosen:
         info = next(x for x in counts if x["id"] == t)
         often = ", ".join(labels.get(o["tag"], o["tag"]) for o in info["together"])
-        st.caption(f"{labels[t]}: {info.get('description', '')} — tagged by the author "
-                   f"{info['hand']}, by rule {info['rule']}, suggested {info['suggested']}."
+        st.caption(f"{labels[t]}: {info.get('description', '')} — {info['hand']} tagged by the "
+                   f"author, {info['rule']} from their wording, {info['suggested']} suggested "
+                   "(not checked yet)."
                    + (f" Often together with: {often}." if often else ""))
     for i, hit in enumerate(hits):
         if hit.kind == "story":

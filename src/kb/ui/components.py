@@ -32,9 +32,9 @@ def tag_badges(tags: list[str], rule_tags: list[str], labels: dict[str, str],
     """Show a hit's tags: hand tags solid, rule tags dashed, suggestions dotted and marked."""
     parts = [f"<span class='kb-tag' title='tagged by the author'>{html.escape(labels.get(t, t))}</span>"
              for t in tags]
-    parts += [f"<span class='kb-tag kb-rule' title='tagged by rule'>{html.escape(labels.get(t, t))}</span>"
+    parts += [f"<span class='kb-tag kb-rule' title='tagged automatically: its wording matches the tag'>{html.escape(labels.get(t, t))}</span>"
               for t in rule_tags]
-    parts += [f"<span class='kb-tag kb-sugg' title='suggested'>{html.escape(labels.get(t, t))} ?</span>"
+    parts += [f"<span class='kb-tag kb-sugg' title='suggested from the author&#x27;s tagging, not checked yet'>{html.escape(labels.get(t, t))} ?</span>"
               for t in suggested]
     if parts:
         html_block(" ".join(parts))
@@ -49,6 +49,24 @@ STYLE = """
 .kb-meta{font-size:0.85rem;color:#666}
 .kb-snippet mark{background:#fff1a8;padding:0 1px}
 .kb-comment{overflow-wrap:anywhere}
+a.kb-link,.kb-comment a,.kb-snippet a{color:#1a5d8f;text-decoration:underline;
+  text-underline-offset:2px}
+a.kb-link:hover{color:#0d3f66;text-decoration-thickness:2px}
+a:focus-visible,a.kb-link:focus-visible{outline:3px solid #2e7d6b !important;
+  outline-offset:2px;border-radius:2px}
+a.kb-out::after{content:" ↗";text-decoration:none;display:inline-block;margin-left:0.1rem}
+.kb-links{display:flex;flex-wrap:wrap;gap:0.3rem 1.2rem;margin:0.3rem 0}
+.kb-wanted{background:#fffbe6;border-left:4px solid #e0b000;padding:0.3rem 0.8rem}
+.kb-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.kb-fit{border-left:4px solid #c77700;background:#fff6e5;padding:0.5rem 0.8rem;margin:0.4rem 0}
+@media (max-width: 640px){
+  .st-key-advice .kb-snippet{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;
+    overflow:hidden}
+  .st-key-advice .kb-tag{display:none}
+  h1{font-size:1.7rem !important}
+}
+.stButton button{height:auto;min-height:2.5rem;white-space:normal;text-align:left}
+.stButton button p{white-space:normal}
 </style>
 """
 
@@ -67,10 +85,34 @@ def begin_page() -> KnowledgeBase | None:
     return state.knowledge_base()
 
 
-def meta_line(author: str, date: str, extra: str = "") -> None:
-    """Show who wrote something and when."""
+def meta_line(author: str, date, extra: str = "") -> None:
+    """Show who wrote something and when (the day only, as everywhere in the app)."""
     tail = f" · {html.escape(extra)}" if extra else ""
-    html_block(f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(date)}{tail}</div>")
+    html_block(f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(_day(date))}"
+               f"{tail}</div>")
+
+
+def links(*parts: str) -> None:
+    """Show a row of links built by :func:`kb.ui.routes.anchor` or :func:`outside_link`."""
+    html_block("<div class='kb-links'>" + "".join(p for p in parts if p) + "</div>")
+
+
+def outside_link(url: str, label: str) -> str:
+    """Return a link to the author's own site, marked as leaving kb ("" without an address)."""
+    if not url:
+        return ""
+    return (f"<a class='kb-link kb-out' href='{html.escape(url)}' target='_blank' "
+            'rel="noopener" title="Opens the original on the author&#x27;s own site">'
+            f"{html.escape(label)}<span class='kb-sr'> (leaves this site)</span></a>")
+
+
+def original(kb: KnowledgeBase, slug: str, comment_id: str = "") -> str:
+    """Return the original address of an article or a comment on the site, or ""."""
+    from kb.origin import article_url, comment_url
+
+    base = kb.manifest.get("site", {}).get("base_url", "")
+    url = next((a.get("url", "") for a in kb.articles() if a["slug"] == slug), "")
+    return comment_url(comment_id, slug, url, base) if comment_id else article_url(slug, url, base)
 
 
 def advice_card(hit: Hit, labels: dict[str, str]) -> None:
@@ -80,11 +122,13 @@ def advice_card(hit: Hit, labels: dict[str, str]) -> None:
             st.markdown(f"**{_md_text(hit.title)}**")
             meta_line(hit.article_title, hit.date)
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
-            routes.link("article", "Read this section", article=hit.article, section=hit.section)
+            routes.link("article", f"Read the section “{hit.title}”", article=hit.article,
+                        section=hit.section)
         else:
             meta_line(f"{hit.author} replied", hit.date, f"under “{hit.article_title}”")
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
-            routes.link("story", "Read the conversation", comment=hit.id)
+            routes.link("story", f"Read {hit.author}'s reply of {_day(hit.date)} in its "
+                        "conversation", comment=hit.id)
         tag_badges(hit.tags, hit.rule_tags, labels)
 
 
@@ -93,8 +137,13 @@ def _md_text(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~:$" else c for c in text)
 
 
-def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str) -> None:
-    """Show a reader's story with the author's answer under it and the thread on demand."""
+def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str,
+               query: str = "") -> None:
+    """Show a reader's story with the author's answer under it and the thread on demand.
+
+    ``query`` is the search it was found by: its links carry it, so the story's page and
+    "more like this" can lead back to the same results.
+    """
     with st.container(border=True):
         meta_line(hit.author, hit.date, f"under “{hit.article_title}”")
         html_block(f"<div class='kb-snippet kb-comment'>{snippet_html(hit.snippet)}</div>")
@@ -109,15 +158,16 @@ def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str) ->
             st.caption("No reply from the author yet.")
         with st.expander("Whole conversation"):
             thread_view(kb.thread(hit.id), highlight=hit.id)
-        cols = st.columns(2)
-        with cols[0]:
-            routes.link("search", "More like this", like=hit.id)
-        with cols[1]:
-            routes.link("story", "Open conversation", comment=hit.id)
+        who = hit.author or "this reader"
+        links(routes.anchor("story", f"Open {who}'s conversation", comment=hit.id, q=query),
+              routes.anchor("search", f"More stories like {who}'s", like=hit.id, q=query))
 
 
 def _day(value) -> str:
-    return value.date().isoformat() if hasattr(value, "date") else str(value)
+    """Return the day of a date, a datetime or an ISO string ("2013-06-04")."""
+    if hasattr(value, "date"):
+        return value.date().isoformat()
+    return str(value or "")[:10]
 
 
 def thread_view(docs: list[dict], highlight: str | None = None) -> None:

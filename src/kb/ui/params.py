@@ -6,10 +6,14 @@ import streamlit as st
 
 
 def sync_from_url(key: str, param: str, default="", parse=lambda v: v) -> None:
-    """Before a widget is drawn: load its value from the URL when the URL changed."""
+    """Before a widget is drawn: load its value from the URL when the URL changed.
+
+    Also when the widget's value is gone: Streamlit forgets the value of a widget that a run
+    did not draw (another page was open), so after Back the URL is the only record of it.
+    """
     raw = st.query_params.get(param)
     marker = f"_url_{key}"
-    if st.session_state.get(marker) != raw:
+    if st.session_state.get(marker) != raw or key not in st.session_state:
         st.session_state[marker] = raw
         st.session_state[key] = parse(raw) if raw is not None else default
 

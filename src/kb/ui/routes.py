@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -21,7 +23,9 @@ def make_pages() -> dict[str, st.Page]:
         "search": st.Page(PAGES / "search.py", title="Search", url_path="search", default=True),
         "browse": st.Page(PAGES / "browse.py", title="Browse by tag", url_path="browse"),
         "article": st.Page(PAGES / "article.py", title="Articles", url_path="article"),
-        "story": st.Page(PAGES / "story.py", title="Story", url_path="story"),
+        # opened from a story's link only: no menu entry leading to an empty page
+        "story": st.Page(PAGES / "story.py", title="A reader's story", url_path="story",
+                         visibility="hidden"),
         "author-tags": st.Page(PAGES / "author_tags.py", title="Author: tags",
                                url_path="author-tags"),
         "author-faq": st.Page(PAGES / "author_faq.py", title="Author: questions",
@@ -36,8 +40,26 @@ def page(name: str) -> st.Page:
 
 
 def link(name: str, label: str, key: str | None = None, **params: str) -> None:
-    """Show a link to a page, carrying its view in the query string."""
-    st.page_link(_PAGES[name], label=label, query_params=params or None)
+    """Show a link to a page, carrying its view in the query string.
+
+    A plain link (the browser navigates and keeps its own history), not Streamlit's page
+    link: Streamlit pushes an extra history entry for the new query string on the old page,
+    so Back landed on that entry instead of the view the reader came from.
+    """
+    st.markdown(anchor(name, label, **params), unsafe_allow_html=True)
+
+
+def anchor(name: str, label: str, **params: str) -> str:
+    """Return the HTML of a link to a page (``label`` is escaped here)."""
+    return (f"<a class='kb-link' href='{html.escape(url(name, **params))}' target='_self'>"
+            f"{html.escape(label)}</a>")
+
+
+def url(name: str, **params: str) -> str:
+    """Return the address of a page with its view, relative to the app's root page."""
+    params = {k: v for k, v in params.items() if v}
+    path = "" if name == "search" else (_PAGES[name].url_path if _PAGES else name)
+    return f"./{path}" + (f"?{urlencode(params)}" if params else "")
 
 
 def pin_url() -> None:
@@ -45,3 +67,4 @@ def pin_url() -> None:
     current = st.query_params.to_dict()
     if current:
         st.query_params.from_dict(current)
+

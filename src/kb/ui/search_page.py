@@ -20,6 +20,8 @@ EXAMPLES = [
     "We keep having the same fight and he shuts down",
 ]
 PAGE = 10
+FIRST_ADVICE = 3  # advice shown at first: on a phone the stories come under it
+NOT_FITTING = "Nothing here is really about that; these are the closest."
 
 
 def _set_query(text: str) -> None:
@@ -49,7 +51,9 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
                                 min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
         until = right.date_input("Written until", value=None, key="f_until",
                                  min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
-        answered = st.toggle("Only stories the author answered", key="f_answered")
+        answered = st.toggle("Only stories the author answered", key="f_answered",
+                             help="Leaves out readers' stories without a reply from the "
+                                  "author. The advice is not filtered by this.")
     params.write_to_url("f_tags", "ftag", ",".join(tags))
     params.write_to_url("f_article", "farticle", article)
     params.write_to_url("f_answered", "answered", "1" if answered else "")
@@ -57,6 +61,11 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
     params.write_to_url("f_until", "until", until.isoformat() if until else "")
     return Filters(tags=tuple(tags), article=article or None, date_from=since, date_to=until,
                    answered=answered)
+
+
+def _short(text: str, n: int = 50) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + "…"
 
 
 def _parse_date(value: str):
@@ -73,15 +82,19 @@ def _similar_view(kb, like: str, labels) -> None:
     except KbError as exc:
         st.error(str(exc))
         return
-    st.subheader("Stories like this one")
-    c.meta_line(origin["author"], c._day(origin["date"]), f"under “{origin['article_title']}”")
+    query = st.query_params.get("q", "")
+    st.subheader(f"Stories like {origin['author']}'s")
+    c.meta_line(origin["author"], origin["date"], f"under “{origin['article_title']}”")
     c.html_block(f"<div class='kb-comment'>{c.comment_html(origin['body'])}</div>")
-    routes.link("search", "Back to search")
+    c.links(routes.anchor("search", f"Back to the search “{query[:60]}”" if query
+                          else "New search", q=query),
+            routes.anchor("story", f"Open {origin['author']}'s conversation", comment=like,
+                          q=query))
     st.divider()
     if not hits:
         st.info("No other stories are close to this one yet.")
     for i, hit in enumerate(hits):
-        c.story_card(kb, hit, labels, key=f"like{i}")
+        c.story_card(kb, hit, labels, key=f"like{i}", query=query)
 
 
 def render() -> None:
@@ -93,21 +106,29 @@ def render() -> None:
         if param in st.query_params:  # a shared link at the root opens its own page
             st.switch_page(routes.page(target), query_params={param: st.query_params[param]})
     site = kb.manifest.get("site", {})
+    name = site.get("title") or "kb"
+    like = st.query_params.get("like")
+    shown = st.query_params.get("q", "")
+    what = "Stories like this one" if like else (f"“{_short(shown)}”" if shown else "Search")
+    st.set_page_config(page_title=f"{what} · {name}")
     st.title(site.get("title") or "Search")
     st.caption("Tell your situation in your own words. You will find the advice that fits and "
                "readers who were where you are, with the author's answers.")
     labels = c.tag_labels(kb)
-    like = st.query_params.get("like")
     if like:
         _similar_view(kb, like, labels)
         return
 
     params.sync_from_url("q", "q", "")
-    text = st.text_input(
-        "Describe your situation", key="q",
+    text = st.text_area(
+        "Describe your situation", key="q", height=100,
         placeholder="e.g. my girlfriend left after three years and won't answer my texts",
+        help="Ctrl+Enter or the Search button searches.",
     )
+    st.button("Search", key="go", type="primary")
     params.write_to_url("q", "q", text.strip())
+    if text.strip():
+        st.set_page_config(page_title=f"“{_short(text)}” · {name}")
     if not text.strip():
         st.write("Or start from one of these:")
         cols = st.columns(2)
@@ -120,7 +141,7 @@ def render() -> None:
     # The number shown grows with "show more" and resets for a new search.
     if st.session_state.get("_shown_for") != (text, filters):
         st.session_state["_shown_for"] = (text, filters)
-        st.session_state["n_advice"] = PAGE
+        st.session_state["n_advice"] = FIRST_ADVICE
         st.session_state["n_stories"] = PAGE
     n = max(st.session_state["n_advice"], st.session_state["n_stories"])
     try:
@@ -129,6 +150,9 @@ def render() -> None:
         st.error(str(exc))
         return
     _record(kb, result, filters)
+    if not result.fits and (result.advice or result.stories):
+        c.html_block(f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> If they miss "
+                     "your situation, try telling it in other words, or browse by tag.</div>")
     if result.did_you_mean:
         st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
@@ -137,22 +161,26 @@ def render() -> None:
         st.caption(result.relaxed.capitalize() + ".")
     if result.truncated:
         st.caption("Your text was long, so only its beginning was used.")
+    if filters.answered:
+        st.caption("Showing only the readers' stories the author answered; the advice is "
+                   "not filtered by that.")
     if not result.advice and not result.stories:
         st.warning(result.message or "Nothing matched.")
         st.write("You can also browse readers' stories by topic:")
         routes.link("browse", "Browse by tag")
         return
     left, right = st.columns([2, 3], gap="large")
-    with left:
+    with left, st.container(key="advice"):  # on a phone its snippets are kept short
         st.subheader(f"Advice ({result.total_advice})")
         for hit in result.advice[: st.session_state["n_advice"]]:
             c.advice_card(hit, labels)
         if result.total_advice > st.session_state["n_advice"]:
-            st.button("Show more advice", key="more_advice", on_click=_more, args=("n_advice",))
+            st.button(f"Show more advice ({result.total_advice - st.session_state['n_advice']} "
+                      "more)", key="more_advice", on_click=_more, args=("n_advice",))
     with right:
         st.subheader(f"Readers in your situation ({result.total_stories})")
         for i, hit in enumerate(result.stories[: st.session_state["n_stories"]]):
-            c.story_card(kb, hit, labels, key=f"s{i}")
+            c.story_card(kb, hit, labels, key=f"s{i}", query=text.strip())
         if result.total_stories > st.session_state["n_stories"]:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
 

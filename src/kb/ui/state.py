@@ -10,6 +10,7 @@ they come (see kb.semantic.build).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -129,7 +130,17 @@ def knowledge_base() -> KnowledgeBase | None:
         done = f" ({job['done']} of {job['total']} texts)" if job["total"] else ""
         st.caption(f"Search by meaning is getting ready{done}; until it is, results lean on "
                    "the words you type.")
-    return _knowledge_base(key)
+    kb = _knowledge_base(key)
+    _learn_suggestions(kb)
+    return kb
+
+
+def _learn_suggestions(kb: KnowledgeBase) -> None:
+    """Start learning the tag suggestions of this index in the background, if not done yet."""
+    from kb import tagstats
+
+    with contextlib.suppress(Exception):  # suggestions are an extra; a page must still draw
+        tagstats.learn_in_background(kb)
 
 
 def knowledge_base_for(index_dir: str) -> KnowledgeBase:
