@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.corpuslock import corpus_lock
 from kb.errors import UsageError
 from kb.importers.common import Batch, Progress
 from kb.importers.merge import Report, plan_import
@@ -60,8 +61,12 @@ def import_files(source: str, files: list[Path], corpus: Path, *, article: str |
     corpus = Path(corpus)
     batch = read_batch(source, files, article=article, include_pages=include_pages,
                        mapping=mapping, progress=progress)
-    changes, report = plan_import(batch, corpus, author=author)
-    report.dry_run = dry_run
-    if not dry_run:
+    if dry_run:
+        changes, report = plan_import(batch, corpus, author=author)
+        report.dry_run = True
+        return report
+    # planned and written under the corpus lock: no other writer changes the files between
+    with corpus_lock(corpus):
+        changes, report = plan_import(batch, corpus, author=author)
         changes.commit()
     return report
