@@ -498,6 +498,11 @@ def corpus_files(root: Path) -> list[Path]:
     return [f for f in files if f.exists()]
 
 
+def read_site(root: Path) -> Site:
+    """Return the site settings of a corpus folder (a fallback when site.yaml is unusable)."""
+    return _read_site(_Reader(Path(root)))
+
+
 def read_article(root: Path, slug: str) -> Article:
     """Read one article file; raise a one-line error if it is missing or broken."""
     root = Path(root)

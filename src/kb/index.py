@@ -343,11 +343,15 @@ def build_index(
     if not corpus_dir.is_dir():
         read_corpus(corpus_dir)  # raises the one-line error for a missing folder
     glob, units = fingerprints(corpus_dir)
+    redacted = sorted(_redacted_ids(corpus_dir))
     with build_lock(index_dir, wait=lock_wait):
         old_gen = current_generation(index_dir)
         old = read_manifest(old_gen) if old_gen else None
         old_ledger = read_ledger(old_gen) if old_gen else None
         report = BuildReport(full=False)
+        if old is not None and not set(redacted) <= set(old.get("purged", ())):
+            purge = True  # a redaction this index has not purged (its purge did not run)
+            report.reason = "purging redacted comments"
         if old is None:
             report.full, report.reason = True, "no index yet"
         elif old.get("global") != glob or old_ledger is None:
@@ -410,6 +414,7 @@ def build_index(
                 "format": SCHEMA_VERSION, "global": glob, "units": units,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
                 "documents": report.documents, "corpus": str(corpus_dir.resolve()),
+                "purged": redacted if (purge or report.full) else old.get("purged", []),
                 "site": {"title": corpus.site.title, "author": corpus.site.author,
                          "tagline": corpus.site.tagline,
                          "suggest_threshold": corpus.site.suggest_threshold,
@@ -431,6 +436,12 @@ def build_index(
                grace=0 if purge else RETIRE_GRACE)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _redacted_ids(corpus_dir: Path) -> set[str]:
+    from kb.redact import redacted_ids  # redaction depends on the index, not the other way
+
+    return redacted_ids(corpus_dir)
 
 
 def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:

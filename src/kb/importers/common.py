@@ -30,6 +30,7 @@ ATTACHMENT = "attachment"
 UNPUBLISHED = "unpublished"
 OTHER_TYPE = "other-type"
 POST_NOT_IMPORTED = "post-not-imported"
+REDACTED = "redacted"
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _IPV4_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")

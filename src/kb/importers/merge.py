@@ -11,6 +11,7 @@ The author's replies are signed with the name in ``site.yaml``, so kb recognises
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class _State:
     articles: dict[str, tuple[str, str]]
     comment_ids: set[str]
     comment_keys: dict[tuple, str]
+    redacted: dict[str, str] = field(default_factory=dict)  # digest of a key -> redacted id
 
 
 def _url_key(url: str) -> str:
@@ -89,6 +91,13 @@ def comment_key(slug: str, author: str, when: dt.datetime, body: str, site: Site
     """Return what makes two comments under one article the same: author, day, normalised text."""
     who = _AUTHOR if site and site.is_author(author) else author.strip().casefold()
     return (slug, who, when.date(), c.normalise_text(body))
+
+
+def redaction_digest(key: tuple) -> str:
+    """Return the digest a redaction record keeps of a comment's key: no text can be read back."""
+    slug, who, day, text = key
+    raw = "\x1f".join([str(slug), str(who), day.isoformat(), str(text)])
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def _read_state(root: Path) -> _State:
@@ -116,7 +125,11 @@ def _read_state(root: Path) -> _State:
                 key = comment_key(str(data.get("article") or path.stem), item["author"], when,
                                   item["body"], site)
                 keys.setdefault(key, str(item["id"]))
-    return _State(root, site, set(corpus.tags), articles, ids, keys)
+    from kb.redact import read_records
+
+    redacted = {r["match"]: r["id"] for r in read_records(root) if r["match"]}
+    ids |= {r["id"] for r in read_records(root)}
+    return _State(root, site, set(corpus.tags), articles, ids, keys, redacted)
 
 
 def _read(path: Path) -> str | None:
@@ -222,6 +235,12 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
         key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
+        gone = state.redacted.get(redaction_digest(key)) if state.redacted else None
+        if gone and not existing:
+            mapped[com.id] = gone
+            report.skipped.append(c.Skip("comment", c.REDACTED, com.where,
+                                         f"removed at the reader's request (as {gone})"))
+            continue
         if existing:
             mapped[com.id] = existing
             report.skipped.append(c.Skip("comment", c.DUPLICATE, com.where, f"already in the corpus as {existing}"))
