@@ -39,7 +39,8 @@ def app_env(tmp_path_factory):
         mp.setenv("KB_INDEX", str(work / "index"))
         st.cache_resource.clear()
         st.cache_data.clear()
-        at = _open(None, {"q": MARKER})
+        at = _open(None)
+        at.text_input(key="q").input(MARKER).run()  # typed: only typed searches are counted
         assert not at.exception
         from kb import searchlog
 

@@ -24,6 +24,7 @@ from kb.corpus import parse_date, read_corpus
 from kb.errors import UsageError
 from kb.importers import common as c
 from kb.model import Site
+from kb.scrub import MARKS
 from kb.store import ChangeSet, append_entries, dump_yaml, load_yaml, render_article, render_comment
 
 _AUTHOR = "\x00author"
@@ -269,10 +270,11 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
 
 def _safe_name(name: str) -> str:
     """Return a commenter's name with any e-mail, IP address or link in it removed."""
+    name = " ".join(name.split())  # one line: a name never carries paragraphs or Markdown blocks
     scrubbed = c.scrub_private(name)
     if scrubbed == name:
         return name
-    for mark in (c.EMAIL_MARK, c.IP_MARK, c.LINK_MARK):
+    for mark in MARKS:
         scrubbed = scrubbed.replace(mark, " ")
     return " ".join(scrubbed.split()).strip(" ,;:()<>-") or "Anonymous"
 

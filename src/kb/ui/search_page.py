@@ -26,6 +26,7 @@ def _set_query(text: str) -> None:
     st.session_state["q"] = text
     st.query_params["q"] = text
     st.session_state["_url_q"] = text
+    st.session_state["_typed_q"] = text  # picked in the app: counts as typed
 
 
 def _filters(kb, labels: dict[str, str]) -> Filters:
@@ -104,7 +105,7 @@ def render() -> None:
 
     params.sync_from_url("q", "q", "")
     text = st.text_input(
-        "Describe your situation", key="q",
+        "Describe your situation", key="q", on_change=_typed,
         placeholder="e.g. my girlfriend left after three years and won't answer my texts",
     )
     params.write_to_url("q", "q", text.strip())
@@ -128,7 +129,7 @@ def render() -> None:
     except KbError as exc:
         st.error(str(exc))
         return
-    _record(kb, result, filters)
+    _record(kb, result, filters, text)
     if result.did_you_mean:
         st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
@@ -157,16 +158,22 @@ def render() -> None:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
 
 
-def _record(kb, result, filters) -> None:
+def _record(kb, result, filters, text: str) -> None:
     """Count a weak search once per session and text (see kb.searchlog), if the site allows."""
     if filters != Filters() or not kb.manifest.get("site", {}).get("record_weak_searches", True):
         return
+    if st.session_state.get("_typed_q", "").strip() != text.strip():
+        return  # opened from a link, not typed here: a crafted link must not write the log
     seen = st.session_state.setdefault("_recorded", set())
-    if result.query in seen:
+    if result.query in seen or len(seen) >= searchlog.PER_SESSION:
         return
     seen.add(result.query)
     with contextlib.suppress(OSError):  # a read-only index folder must not break searching
         searchlog.record(kb.index_dir, result)
+
+
+def _typed() -> None:
+    st.session_state["_typed_q"] = st.session_state.get("q", "")
 
 
 def _more(key: str) -> None:
