@@ -20,11 +20,13 @@ section covers the group when its score reaches ``COVER_SCORE``.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from whoosh.lang.porter import stem
 
@@ -290,11 +292,25 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
     return out
 
 
+def md_escape(text: str) -> str:
+    """Return untrusted text as inert Markdown: one line, HTML escaped, Markdown marks escaped.
+
+    What readers wrote is published by the author from the draft; it must come out as the
+    text they typed, never as markup, a link, an image or a heading.
+    """
+    text = html.escape(" ".join(str(text).split()), quote=True)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~<>:" else ch for ch in text)
+
+
 def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
-    """Return a FAQ draft: each group's question, reader wordings, covering article, replies."""
+    """Return a FAQ draft: each group's question, reader wordings, covering article, replies.
+
+    Everything that came from readers (questions, wordings) and from the corpus (titles,
+    ids) is escaped (:func:`md_escape`), so the draft holds no HTML or Markdown of theirs.
+    """
     lines = ["# Frequently asked questions (draft)", ""]
     for g in report["groups"]:
-        lines.append(f"## {g['representative']}")
+        lines.append(f"## {md_escape(g['representative'])}")
         lines.append("")
         lines.append(f"*Asked in {g['count']} comments by {g['readers']} readers, "
                      f"{g['first_seen']} to {g['last_seen']}; {g['answered']} answered.*")
@@ -302,12 +318,12 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
         lines.append("Readers put it like this:")
         lines.append("")
         for ex in g["examples"][:4]:
-            lines.append(f"> {ex}")
+            lines.append(f"> {md_escape(ex)}")
             lines.append("")
         if g["covered_by"]:
             slug, _, anchor = g["covered_by"].partition("#")
-            lines.append(f"Covered by: [{g['covered_title']}]({base_url}/article?article={slug}"
-                         f"&section={anchor})")
+            lines.append(f"Covered by: [{md_escape(g['covered_title'])}]({_url(base_url)}/article"
+                         f"?article={quote(slug)}&section={quote(anchor)})")
         else:
             lines.append("Not covered by any article yet.")
         replies = _best_replies(kb, g["comment_ids"])
@@ -315,9 +331,14 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
             lines.append("The author's replies:")
             for rid in replies:
-                lines.append(f"- [{rid}]({base_url}/story?comment={rid})")
+                lines.append(f"- [{md_escape(rid)}]({_url(base_url)}/story?comment={quote(rid)})")
         lines.append("")
     return "\n".join(lines)
+
+
+def _url(base_url: str) -> str:
+    base = base_url.strip().rstrip("/")
+    return base if re.match(r"https?://[^\s()<>]+$", base) else ""
 
 
 def _best_replies(kb: KnowledgeBase, comment_ids: list[str], n: int = 3) -> list[str]:
