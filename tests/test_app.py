@@ -266,3 +266,24 @@ def test_a_changed_corpus_is_picked_up_without_a_restart(app, corpus_copy):
     at.run()
     assert not at.exception
     assert "trampoline" in texts(at)
+
+
+@pytest.mark.parametrize(("params", "page"), [
+    ({"article": "no-such-article"}, "article.py"), ({"article": "../../etc/passwd"}, "article.py"),
+    ({"comment": "![x](http://evil.example/c.png)"}, "story.py"),
+    ({"tag": "[Sign in](http://evil.example/phish)"}, "browse.py"),
+])
+def test_error_boxes_hold_one_line_of_plain_text_and_no_server_path(app, corpus_copy, params,
+                                                                      page):
+    at = app()
+    at.run()
+    at.switch_page(PAGES + page)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    assert at.error, "an error box is shown"
+    for box in at.error:
+        assert str(corpus_copy) not in box.value and "/tmp/" not in box.value
+        assert "\n" not in box.value and "Traceback" not in box.value
+        assert "](http" not in box.value  # escaped: "\\](http" at most

@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from .conftest import REPO
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 MAIN = '[data-testid="stMain"]'
@@ -174,3 +176,100 @@ def test_an_author_page_by_address_shows_only_the_lock(app_server, page):
                         f'{MAIN} [data-testid="stTable"]').count() == 0
     assert page.get_by_text("Suggestions").count() == 0
     assert page.get_by_text("Asked in search").count() == 0
+
+
+# -- text from the address, names and the author's own fields: never Markdown ------------
+EVIL_IMG = "![x](http://evil.example/{}.png)"
+EVIL_LINK = "[Sign in again](http://evil.example/phish-{})"
+URL_PAYLOADS = [
+    ("/browse?tag=", "tag"), ("/story?comment=", "comment"), ("/article?article=", "article"),
+    ("/?like=", "like"), ("/?q=", "q"), ("/?tag=", "roottag"),
+]
+
+
+def _no_markdown_made(page) -> None:
+    """No image in the page, and no link of ours (the fixture comment's kept link aside)."""
+    main = page.locator(MAIN)
+    assert main.locator("img").count() == 0
+    hrefs = [main.locator("a").nth(i).get_attribute("href") or ""
+             for i in range(main.locator("a").count())]
+    outside = [h for h in hrefs if h.startswith(("http", "//")) and "evil" in h]
+    assert not [h for h in outside if not h.endswith("/badge")], hrefs
+    text = main.inner_text()
+    assert "Traceback" not in text and "/tmp/" not in text and str(REPO) not in text
+
+
+@pytest.mark.parametrize(("path", "name"), URL_PAYLOADS)
+@pytest.mark.parametrize("kind", ["image", "link"])
+def test_text_from_the_address_is_never_markdown(app_server, page, path, name, kind):
+    from playwright.sync_api import expect
+
+    payload = (EVIL_IMG if kind == "image" else EVIL_LINK).format(name)
+    watch = Watch(page)
+    page.goto(app_server.url + path + quote(payload))
+    expect(page.locator(IDLE)).to_have_count(1)
+    _settle(page)
+    assert watch.foreign() == []
+    _no_markdown_made(page)
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory):
+    """The app on a corpus whose author-written fields and a reader's name carry Markdown."""
+    import os
+    import shutil
+
+    from .conftest import FIXTURE_CORPUS, RunningApp
+
+    work = tmp_path_factory.mktemp("hostile")
+    corpus = work / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    img = "![t](http://evil.example/{}.png)"
+    (corpus / "site.yaml").write_text(
+        f'title: "{img.format("title")} Test Site"\nauthor: Ada Reyes\nauthor_aliases: [Ada]\n')
+    tags = (corpus / "tags.yaml").read_text()
+    tags = tags.replace("label: Affair", f'label: "Affair {img.format("label")}"')
+    tags = tags.replace("description: Infidelity.",
+                        f'description: "Infidelity [see](http://evil.example/desc) '
+                        f'{img.format("desc")}"')
+    (corpus / "tags.yaml").write_text(tags)
+    art = corpus / "articles" / "affairs.md"
+    text = art.read_text().replace('title: "After an affair"',
+                                   f'title: "After an affair {img.format("atitle")}"\n'
+                                   f'summary: "{img.format("summary")} in short"')
+    text = text.replace("## Rebuilding", f"## Rebuilding {img.format('heading')}\n\n"
+                        "    indented code in an article\n\n```\nfenced code\n```\n")
+    art.write_text(text)
+    comments = corpus / "comments" / "affairs.yaml"
+    ctext = comments.read_text()
+    first = re.search(r'author: "([^"]+)"', ctext).group(1)
+    ctext = ctext.replace(f'author: "{first}"',
+                          f'author: "{first}\\n\\n{img.format("name")}\\n\\n'
+                          f'[phish](http://evil.example/name-link)"', 1)
+    ctext = ctext.replace("body: |\n", "body: |\n      Code follows:\n\n          indented code "
+                          "block in a comment\n\n", 1)
+    comments.write_text(ctext)
+    from kb.corpus import check_corpus
+
+    assert check_corpus(corpus) == []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    app = RunningApp(corpus, work / "index", env, work / "app.log")
+    yield app
+    app.stop()
+
+
+@pytest.mark.parametrize("path", ["/", "/article?article=affairs", "/article",
+                                  "/browse", "/browse?tag=affair",
+                                  "/?q=" + quote("affair cheated trust")])
+def test_author_fields_and_names_load_no_images(hostile_app, page, path):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(hostile_app.url + path)
+    expect(page.locator(IDLE)).to_have_count(1)
+    for i in range(page.get_by_text("Whole conversation").count()):
+        page.get_by_text("Whole conversation").nth(i).click()
+    _settle(page)
+    assert watch.foreign() == []
+    _no_markdown_made(page)
+    assert "[object Object]" not in page.locator(MAIN).inner_text()

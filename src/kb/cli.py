@@ -328,6 +328,9 @@ def cmd_serve(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false",
            "--server.headless", "true", "--client.toolbarMode", "minimal",
+           # an exception (a forged widget state, a bug) shows no traceback in the page;
+           # the server's log keeps it
+           "--client.showErrorDetails", "none",
            "--theme.primaryColor", "#2e7d6b"]
     print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
     try:

@@ -20,7 +20,7 @@ def _index(kb) -> None:
             routes.link("article", a["title"], article=a["slug"])
             c.meta_line(a["date"], f"{a['comments']} comments")
             if a.get("summary"):
-                st.caption(a["summary"])
+                st.caption(c.md(a["summary"]))
 
 
 def render() -> None:
@@ -35,10 +35,10 @@ def render() -> None:
     try:
         article = read_article(state.corpus_dir(), slug)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         routes.link("article", "All articles")
         return
-    st.title(article.title)
+    st.title(c.md(article.title))
     labels = c.tag_labels(kb)
     c.meta_line(article.date.isoformat(), ", ".join(labels.get(t, t) for t in article.tags))
     wanted = st.query_params.get("section")
@@ -47,7 +47,7 @@ def render() -> None:
             routes.link("article", s.heading, article=slug, section=s.anchor)
     for s in article.sections:
         if s.anchor != "intro":
-            st.header(s.heading, anchor=s.anchor, divider="gray" if s.anchor == wanted else False)
+            st.header(c.md(s.heading), anchor=s.anchor, divider="gray" if s.anchor == wanted else False)
         if s.anchor == wanted:
             st.caption("⬆ the section you were sent to")
         c.html_block(article_html(s.body))

@@ -49,7 +49,7 @@ def render() -> None:
     if not chosen:
         unknown = ", ".join(t for t in raw.split(",") if t not in labels)
         if unknown:
-            st.error(f"Unknown tag: {unknown}. Pick one from the list.")
+            c.error(f"Unknown tag: {unknown[:200]}. Pick one from the list.")
         routes.link("browse", "All tags")
         return
     try:
@@ -60,16 +60,16 @@ def render() -> None:
         total, hits = tagstats.browse(kb, chosen, sort=sort, limit=PER_PAGE,
                                       offset=(page - 1) * PER_PAGE, threshold=threshold)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
     names = " + ".join(labels[t] for t in chosen)
-    st.subheader(f"{names}: {total} comments")
+    st.subheader(c.md(f"{names}: {total} comments"))
     for t in chosen:
         info = next(x for x in counts if x["id"] == t)
         often = ", ".join(labels.get(o["tag"], o["tag"]) for o in info["together"])
-        st.caption(f"{labels[t]}: {info.get('description', '')} — tagged by the author "
-                   f"{info['hand']}, by rule {info['rule']}, suggested {info['suggested']}."
-                   + (f" Often together with: {often}." if often else ""))
+        st.caption(c.md(f"{labels[t]}: {info.get('description', '')} — tagged by the author "
+                        f"{info['hand']}, by rule {info['rule']}, suggested {info['suggested']}."
+                        + (f" Often together with: {often}." if often else "")))
     for i, hit in enumerate(hits):
         if hit.kind == "story":
             c.story_card(kb, hit, labels, key=f"b{i}")

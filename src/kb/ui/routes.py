@@ -37,7 +37,9 @@ def page(name: str) -> st.Page:
 
 def link(name: str, label: str, key: str | None = None, **params: str) -> None:
     """Show a link to a page, carrying its view in the query string."""
-    st.page_link(_PAGES[name], label=label, query_params=params or None)
+    from kb.ui.components import md  # a label may be a title or a name: never Markdown
+
+    st.page_link(_PAGES[name], label=md(label), query_params=params or None)
 
 
 def pin_url() -> None:

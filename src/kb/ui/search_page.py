@@ -72,7 +72,7 @@ def _similar_view(kb, like: str, labels) -> None:
         origin = kb.get(like)
         hits = kb.similar(like, limit=10)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
     st.subheader("Stories like this one")
     c.meta_line(origin["author"], c._day(origin["date"]), f"under “{origin['article_title']}”")
@@ -94,7 +94,7 @@ def render() -> None:
         if param in st.query_params:  # a shared link at the root opens its own page
             st.switch_page(routes.page(target), query_params={param: st.query_params[param]})
     site = kb.manifest.get("site", {})
-    st.title(site.get("title") or "Search")
+    st.title(c.md(site.get("title") or "Search"))
     st.caption("Tell your situation in your own words. You will find the advice that fits and "
                "readers who were where you are, with the author's answers.")
     labels = c.tag_labels(kb)
@@ -127,19 +127,19 @@ def render() -> None:
     try:
         result = kb.search(text, filters=filters, limit=n)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
     _record(kb, result, filters, text)
     if result.did_you_mean:
-        st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
+        st.info(f"Did you mean: **{c.md(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
                   args=(result.did_you_mean,))
     if result.relaxed:
-        st.caption(result.relaxed.capitalize() + ".")
+        st.caption(c.md(result.relaxed.capitalize() + "."))
     if result.truncated:
         st.caption("Your text was long, so only its beginning was used.")
     if not result.advice and not result.stories:
-        st.warning(result.message or "Nothing matched.")
+        st.warning(c.md(result.message or "Nothing matched."))
         st.write("You can also browse readers' stories by topic:")
         routes.link("browse", "Browse by tag")
         return

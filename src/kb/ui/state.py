@@ -48,7 +48,7 @@ def knowledge_base() -> KnowledgeBase | None:
     """Return the knowledge base, building or updating the index first when needed."""
     cfg = settings()
     if not cfg.corpus.is_dir():
-        st.error(f"No corpus folder at {cfg.corpus}. Set KB_CORPUS to the corpus folder.")
+        st.error("No corpus folder was found. Set KB_CORPUS to the corpus folder.")
         return None
     signature = _signature(cfg.corpus)
     seen = _built_signatures()
@@ -67,19 +67,27 @@ def knowledge_base() -> KnowledgeBase | None:
             seen[key] = signature
         except CorpusError as exc:
             if first:
-                st.error(f"The corpus has problems, so no index could be built: {exc}")
+                _error(f"The corpus has problems, so no index could be built: {exc}")
                 return None
-            st.warning(f"The corpus has problems; showing the last good index. {exc}")
+            from kb.ui.components import md, public
+
+            st.warning(md(public(f"The corpus has problems; showing the last good index. {exc}")))
         except BusyError:
             if first:
                 st.info("The index is being built by another process; reload in a moment.")
                 return None
         except KbError as exc:
-            st.error(str(exc))
+            _error(exc)
             return None
         finally:
             bar.empty()
     return _knowledge_base(key)
+
+
+def _error(message) -> None:
+    from kb.ui.components import error
+
+    error(message)
 
 
 def knowledge_base_for(index_dir: str) -> KnowledgeBase:
