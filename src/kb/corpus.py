@@ -25,6 +25,13 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 LINE_KEY = "__line__"
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+SLUG_RULE = "lower-case letters, digits and '-', at most 100 characters"
+
+
+def valid_slug(slug: object) -> bool:
+    """Tell whether ``slug`` names an article: the rule for article file names."""
+    return isinstance(slug, str) and _SLUG_RE.fullmatch(slug) is not None
 
 
 _RESOLVED: dict[str, str] = {}  # plain scalar -> its implicit tag (keys and ids repeat a lot)
@@ -301,6 +308,9 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
     if text is None:
         return None
     slug = path.stem
+    if not valid_slug(slug):
+        r.problem(path, 1, f"the file name {path.name!r} is not a slug ({SLUG_RULE}); rename it")
+        return None
     m = _FRONT_RE.match(text)
     if not m:
         r.problem(path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'")

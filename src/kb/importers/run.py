@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.corpus import SLUG_RULE, valid_slug
 from kb.corpuslock import corpus_lock
-from kb.errors import UsageError
+from kb.errors import UsageError, shown
 from kb.importers.common import Batch, Progress
 from kb.importers.merge import Report, plan_import
 
@@ -59,6 +60,9 @@ def import_files(source: str, files: list[Path], corpus: Path, *, article: str |
                  progress: Progress | None = None) -> Report:
     """Import files into the corpus folder; return the report (nothing written on a dry run)."""
     corpus = Path(corpus)
+    if article is not None and not valid_slug(article):
+        raise UsageError(f"--article {shown(article)} is not an article slug ({SLUG_RULE}); "
+                         "nothing was imported")
     batch = read_batch(source, files, article=article, include_pages=include_pages,
                        mapping=mapping, progress=progress)
     if dry_run:
