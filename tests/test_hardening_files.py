@@ -543,3 +543,42 @@ def test_the_scan_would_catch_an_unsafe_loader(tmp_path):
     assert _unsafe_loader(SRC / "kb" / "corpus.py", call.keywords[0].value, 2)
     good = ast.parse("yaml.load(text, Loader=_LineLoader)").body[0].value
     assert _unsafe_loader(SRC / "kb" / "corpus.py", good.keywords[0].value, 1) == []
+
+
+DEEP = 3000
+
+
+def _deep_chain(corpus, n: int) -> None:
+    lines = ["article: space", "comments:"]
+    for i in range(n):
+        lines.append(f'  - id: "d-{i}"')
+        if i:
+            lines.append(f'    parent: "d-{i - 1}"')
+        who = "Ada Reyes" if i % 2 else f"Reader {i}"
+        lines += [f'    author: "{who}"', "    date: 2020-01-01",
+                  f'    body: "message {i} about needing space"']
+    (corpus / "comments" / "space.yaml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.e2e
+def test_a_reply_chain_thousands_deep_builds_without_a_cliff(corpus_copy, tmp_path, clean_env):
+    """3,000 replies each answering the one before: thread work is linear (was cubic: 126 s).
+
+    The limit is a hang guard fifty times the time it takes, not a speed target.
+    """
+    import json
+
+    _deep_chain(corpus_copy, DEEP)
+    env = dict(clean_env, KB_CORPUS=str(corpus_copy), KB_INDEX=str(tmp_path / "ix"))
+    r = subprocess.run(kb_command() + ["build", "--json"], env=env, capture_output=True,
+                       text=True, timeout=100)
+    assert r.returncode == 0, r.stderr
+    from kb.search import KnowledgeBase
+
+    kb = KnowledgeBase(tmp_path / "ix")
+    thread = kb.thread(f"d-{DEEP - 1}")
+    assert len(thread) == DEEP and [d["id"] for d in thread[:2]] == ["d-0", "d-1"]
+    assert [d["depth"] for d in thread[:3]] == [0, 1, 2] and thread[-1]["depth"] == 64
+    first = kb.get("d-0")
+    assert first["replies"][0] == "d-1" and len(first["replies"]) == 51  # direct + 50 later
+    assert json.loads(r.stdout)["comments"] >= DEEP

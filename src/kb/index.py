@@ -17,6 +17,7 @@ are written by one process per core (``kb.segments``).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import fcntl
@@ -45,6 +46,7 @@ SCHEMA_VERSION = 10
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
+MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past its direct ones
 RETIRE_GRACE = 30.0  # seconds a replaced generation stays for the requests that opened it
 
 Progress = Callable[[int, int, str], None]
@@ -173,16 +175,31 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comm
         if c.parent:
             children.setdefault(c.parent, []).append(c)
         by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
+    # the author's replies of each thread by date, so a comment's later replies are a slice
+    # (a chain thousands deep stays linear: no walk over the whole thread per comment)
+    answers: dict[str, tuple[list | None, list[Comment]]] = {}
+    for root, thread in by_thread.items():
+        mine = [r for r in thread if r.is_author]
+        dates = [r.date for r in mine]
+        ordered = all(x <= y for x, y in zip(dates, dates[1:], strict=False))
+        answers[root] = (dates if ordered else None, mine)
+    depths: dict[str, int] = {}
     for position, c in enumerate(comments):
         root = corpus.thread_root(c.id)
         thread = by_thread[root]
         direct = [r.id for r in children.get(c.id, []) if r.is_author]
-        later = [r.id for r in thread if r.is_author and r.date >= c.date and r.id not in direct
-                 and r.id != c.id]
-        replies = (direct + later) if not c.is_author else []
-        depth, p = 0, c.parent
-        while p and p in corpus.comments and depth < 64:
-            depth, p = depth + 1, corpus.comments[p].parent
+        replies = []
+        if not c.is_author:
+            dates, mine = answers[root]
+            start = bisect.bisect_left(dates, c.date) if dates is not None else 0
+            later = []
+            for r in mine[start:]:
+                if len(later) >= MAX_LATER_REPLIES:
+                    break
+                if r.date >= c.date and r.id not in direct and r.id != c.id:
+                    later.append(r.id)
+            replies = direct + later
+        depth = _depth(corpus, c, depths)
         if c.is_author:
             parent = corpus.comments.get(c.parent) if c.parent else None
             context = parent.body if parent else ""
@@ -198,6 +215,24 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comm
             "removed_tags": list(c.removed_tags),
             "body": c.body, "context": context, "replies": replies,
         }
+
+
+def _depth(corpus: Corpus, c: Comment, depths: dict[str, int]) -> int:
+    """Return how deep a comment sits in its thread (at most 64), remembering each answer.
+
+    One walk up to the nearest comment whose depth is known, so a whole thread costs
+    time linear in its size however deep its chains are.
+    """
+    chain: dict[str, None] = {}
+    p: str | None = c.id
+    while p and p in corpus.comments and p not in depths and p not in chain:
+        chain[p] = None
+        p = corpus.comments[p].parent
+    base = depths.get(p, -1) if p else -1
+    for cid in reversed(chain):
+        base = min(base + 1, 64)
+        depths[cid] = base
+    return depths.get(c.id, 0)
 
 
 def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:

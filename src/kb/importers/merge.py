@@ -287,9 +287,11 @@ def _parents_first(comments: list[c.SourceComment]) -> list[c.SourceComment]:
     seen: set[int] = set()
     for com in comments:
         chain: list[c.SourceComment] = []
+        on_chain: set[int] = set()  # a set: a chain thousands deep is walked in linear time
         current: c.SourceComment | None = com
-        while current is not None and id(current) not in seen and current not in chain:
+        while current is not None and id(current) not in seen and id(current) not in on_chain:
             chain.append(current)
+            on_chain.add(id(current))
             current = by_id.get(current.parent) if current.parent else None
         for item in reversed(chain):
             seen.add(id(item))
