@@ -582,3 +582,58 @@ def test_a_reply_chain_thousands_deep_builds_without_a_cliff(corpus_copy, tmp_pa
     first = kb.get("d-0")
     assert first["replies"][0] == "d-1" and len(first["replies"]) == 51  # direct + 50 later
     assert json.loads(r.stdout)["comments"] >= DEEP
+
+
+def test_snippets_of_a_huge_text_take_linear_time_and_pick_the_same_window():
+    """An 800 KB text: the window search was quadratic (37-52 s for one search)."""
+    import time
+
+    from kb.analysis import terms
+    from kb.snippets import plain, snippet
+
+    rng = random.Random(7)
+    words = ["wife", "left", "years", "needs", "space", "time", "apart", "husband", "affair",
+             "kids", "trust", "house"]
+    big = " ".join(rng.choice(words) for _ in range(150_000))
+    wanted = set(terms("wife space affair kids"))
+    started = time.perf_counter()
+    out = snippet(big, wanted)
+    assert time.perf_counter() - started < 10  # a hang guard; it takes about 0.2 s
+    assert out.count("<mark>") >= 4
+
+    def reference(text: str, width: int = 260) -> int:  # the window rule, written plainly
+        from kb.analysis import tokens
+
+        toks = [(s, a) for s, a, _ in tokens(plain(text)) if s in wanted]
+        keys = [(len({s for s, x in toks[i:] if x - a <= width}), -i)
+                for i, (_, a) in enumerate(toks)]
+        return toks[-max(keys)[1]][1] if toks else 0
+
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 300)))
+        start = reference(text)
+        got = snippet(text, wanted)
+        assert plain(text)[start:start + 20].split(" ")[0] in got.replace("<mark>", "").replace(
+            "</mark>", "")
+
+
+def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_copy, tmp_path):
+    from kb.corpus import MAX_BODY, check_corpus
+    from kb.importers.run import import_files
+
+    path = corpus_copy / "comments" / "space.yaml"
+    huge = "word " * (MAX_BODY // 5 + 10)
+    path.write_text(path.read_text() + f'  - id: "c-huge"\n    author: "Big"\n'
+                    f"    date: 2020-01-01\n    body: {huge}\n")
+    problems = check_corpus(corpus_copy)
+    assert len(problems) == 1
+    assert "space.yaml:16: comment c-huge: body of 100,049 characters; the limit is 100,000" \
+        in problems[0]
+    path.write_text(path.read_text().split('  - id: "c-huge"')[0])
+    table = tmp_path / "big.csv"
+    table.write_text(f"Question,Date,Author\n{'word ' * 22_000},2020-01-01,Big\n"
+                     "A short one.,2020-01-02,Small\n")
+    report = import_files("csv", [table], corpus_copy, article="space")
+    assert report.comments_added == 1 and report.counts("comment") == {"too-long": 1}
+    assert any("big.csv:2" in s.line() and "the limit is 100,000" in s.line()
+               for s in report.skipped)

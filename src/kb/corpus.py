@@ -27,6 +27,7 @@ _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
 _SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 SLUG_RULE = "lower-case letters, digits and '-', at most 100 characters"
+MAX_BODY = 100_000  # characters in one comment's body: a long story is a few thousand
 
 
 def valid_slug(slug: object) -> bool:
@@ -410,6 +411,10 @@ def _read_comments(
         body = item.get("body")
         if not isinstance(body, str) or not body.strip():
             r.problem(path, line, f"comment {cid}: empty body")
+        elif len(body) > MAX_BODY:
+            r.problem(path, line, f"comment {cid}: body of {len(body):,} characters; the limit "
+                      f"is {MAX_BODY:,} (shorten it or split it into replies)")
+            body = None
         tags = _as_str_list(item.get("tags"))
         if tags is None:
             r.problem(path, line, f"comment {cid}: `tags` must be a list of tag ids")

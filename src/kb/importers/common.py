@@ -34,6 +34,7 @@ UNPUBLISHED = "unpublished"
 OTHER_TYPE = "other-type"
 POST_NOT_IMPORTED = "post-not-imported"
 REDACTED = "redacted"
+TOO_LONG = "too-long"
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _WORDS_RE = re.compile(r"[\W_]+", re.UNICODE)

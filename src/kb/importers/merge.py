@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from kb.corpus import parse_date, read_corpus
+from kb.corpus import MAX_BODY, parse_date, read_corpus
 from kb.errors import UsageError
 from kb.importers import common as c
 from kb.model import Site
@@ -233,7 +233,17 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
             report.skipped.append(c.Skip("comment", c.POST_NOT_IMPORTED, com.where, com.id))
             continue
         name = site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
+        if len(com.body) > 2 * MAX_BODY:  # not even worth scrubbing
+            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
+                                         f"{com.id}: {len(com.body):,} characters; the limit "
+                                         f"is {MAX_BODY:,}"))
+            continue
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
+        if len(body) > MAX_BODY:
+            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
+                                         f"{com.id}: {len(body):,} characters; the limit "
+                                         f"is {MAX_BODY:,}"))
+            continue
         key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
         gone = state.redacted.get(redaction_digest(key)) if state.redacted else None
