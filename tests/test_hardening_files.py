@@ -183,8 +183,7 @@ def test_hand_made_hostile_corpus_files(corpus, name, target, content):
     _problems_are_lines(corpus, problems)
     assert digest(corpus) == before
     assert not Path("/tmp/kb-pwned").exists()
-    if name != "a billion laughs of aliases":  # a mapping of unused keys: nothing to report
-        assert problems, name
+    assert problems, name
 
 
 def test_a_huge_comments_file_is_read_or_reported_quickly(corpus):
@@ -637,3 +636,23 @@ def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_co
     assert report.comments_added == 1 and report.counts("comment") == {"too-long": 1}
     assert any("big.csv:2" in s.line() and "the limit is 100,000" in s.line()
                for s in report.skipped)
+
+
+def test_an_alias_bomb_inside_a_valid_comment_is_refused_before_any_edit(corpus):
+    """Nested aliases read small but expand when an edit copies the values (out of memory)."""
+    from kb.edit import EditError, set_comment_tags
+    from kb.index import build_index
+
+    path = corpus / "comments" / "leaving.yaml"
+    text = path.read_text()
+    bomb = "".join(f"      l{i}: &l{i} [" + ",".join([f"*l{i - 1}" if i else "x"] * 9) + "]\n"
+                   for i in range(9))
+    path.write_text(text.replace('    tags: [breakup]\n', '    tags: [breakup]\n    extra:\n'
+                                 + bomb, 1))
+    problems = check_corpus(corpus)
+    assert len(problems) == 1 and "leaving.yaml:" in problems[0]
+    assert "more than 50 YAML aliases" in problems[0]
+    with pytest.raises(CorpusError):
+        build_index(corpus, corpus.parent / "ix")
+    with pytest.raises(EditError, match="YAML aliases"):
+        set_comment_tags(corpus, "c-000004", ["space"])

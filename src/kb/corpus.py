@@ -123,6 +123,32 @@ class _LineLoader(_BaseLoader):
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 
 
+ALIAS_BUDGET = 50  # YAML aliases (*name) in one file; a corpus file needs none
+
+
+def alias_problem(text: str) -> tuple[int, str] | None:
+    """Return (line, message) when a YAML text uses more aliases than the budget allows.
+
+    Aliases are shared when a file is read, but anything that walks or copies the values
+    (an edit, a dump) expands them: a few lines of nested aliases become billions of
+    values. Corpus files need none, so more than a few are refused before any use.
+    """
+    if "&" not in text or "*" not in text:
+        return None
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent):
+                count += 1
+                if count > ALIAS_BUDGET:
+                    return (event.start_mark.line + 1,
+                            f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
+                            "write the values out instead of repeating anchors")
+    except yaml.YAMLError:
+        return None  # the load reports it with its line
+    return None
+
+
 def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 + offset if mark else 1 + offset
@@ -160,6 +186,10 @@ class _Reader:
             return None
 
     def yaml(self, path: Path, text: str, offset: int = 0) -> Any:
+        aliases = alias_problem(text)
+        if aliases:
+            self.problem(path, aliases[0] + offset, aliases[1])
+            return None
         try:
             return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
         except yaml.YAMLError as exc:

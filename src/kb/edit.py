@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.corpus import LINE_KEY, _LineLoader
+from kb.corpus import LINE_KEY, _LineLoader, alias_problem
 from kb.corpus import _BaseLoader as _ComposeLoader
 from kb.corpuslock import corpus_lock
 from kb.errors import KbError, NotFoundError, UsageError
@@ -32,6 +32,9 @@ class EditError(KbError):
 
 
 def _load(path: Path, text: str):
+    aliases = alias_problem(text)
+    if aliases:
+        raise EditError(f"{path}:{aliases[0]}: {aliases[1]}; fix it first (see `kb check`)")
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
