@@ -37,7 +37,7 @@ from whoosh.writing import OPTIMIZE
 from kb import segments
 from kb.analysis import CountingFrequency, analyzer
 from kb.corpus import read_corpus
-from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
+from kb.errors import BusyError, CorpusError, IndexMissingError, IndexWriteError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
@@ -287,8 +287,12 @@ os.register_at_fork(after_in_child=_drop_locks_in_child)
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
     """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexWriteError(f"{index_dir}: cannot write to the index folder "
+                              f"({exc.strerror or exc}); nothing was built") from None
     _HELD.add(fd)
     try:
         deadline = time.monotonic() + wait

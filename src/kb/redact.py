@@ -100,8 +100,10 @@ def redact_comment(corpus_dir: Path, index_dir: Path | None, comment_id: str,
         return RedactReport(comment_id, str(path), already, None)
     try:
         report = build_index(corpus_dir, index_dir, purge=True, lock_wait=lock_wait)
-    except KbError as exc:
+    except (KbError, OSError) as exc:
         done = "was already removed from the corpus" if already else f"was removed from {path}"
+        if isinstance(exc, OSError):
+            exc = KbError(f"{exc.filename or index_dir}: {exc.strerror or exc}")
         raise type(exc)(f"{comment_id} {done}, but the index was not purged yet: {exc}; the "
                         "next build of any index of this corpus (`kb build`, or the app's "
                         "automatic rebuild) purges it") from None

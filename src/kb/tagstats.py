@@ -9,6 +9,7 @@ generation and cached beside it in ``suggestions.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -47,7 +48,8 @@ def suggestions(kb: KnowledgeBase) -> dict[str, list[tuple[str, float]]]:
     model = Suggester().fit([e for e in items if e.tags])
     result = model.suggest([e for e in items if not e.tags])
     if cache is not None:
-        write_atomic(cache, json.dumps(result))
+        with contextlib.suppress(OSError):  # a read-only index still gets its suggestions
+            write_atomic(cache, json.dumps(result))
     return result
 
 

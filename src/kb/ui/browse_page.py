@@ -38,7 +38,7 @@ def render() -> None:
         _overview(kb, counts)
         return
     st.title("Browse by tag")
-    params.sync_from_url("b_tags", "tag", [], lambda v: [t for t in v.split(",") if t in labels])
+    params.sync_from_url("b_tags", "tag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
     chosen = st.multiselect("Tags (comments carrying all of them)", options=list(labels),
                             format_func=labels.get, key="b_tags")
@@ -47,7 +47,7 @@ def render() -> None:
     params.write_to_url("b_tags", "tag", ",".join(chosen))
     params.write_to_url("b_sort", "sort", "" if sort == "newest" else sort)
     if not chosen:
-        unknown = ", ".join(t for t in raw.split(",") if t not in labels)
+        unknown = ", ".join(t for t in params.url_list(raw) if t not in labels)
         if unknown:
             c.error(f"Unknown tag: {unknown[:200]}. Pick one from the list.")
         routes.link("browse", "All tags")

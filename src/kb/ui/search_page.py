@@ -31,7 +31,7 @@ def _set_query(text: str) -> None:
 
 def _filters(kb, labels: dict[str, str]) -> Filters:
     articles = {a["slug"]: a["title"] for a in kb.articles()}
-    params.sync_from_url("f_tags", "ftag", [], lambda v: [t for t in v.split(",") if t in labels])
+    params.sync_from_url("f_tags", "ftag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("f_article", "farticle", "", lambda v: v if v in articles else "")
     params.sync_from_url("f_answered", "answered", False, lambda v: v == "1")
     params.sync_from_url("f_since", "since", None, _parse_date)

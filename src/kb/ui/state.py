@@ -14,7 +14,7 @@ import streamlit as st
 
 from kb import settings as kb_settings
 from kb.corpus import corpus_files
-from kb.errors import BusyError, CorpusError, KbError
+from kb.errors import BusyError, CorpusError, IndexWriteError, KbError
 from kb.index import build_index, current_generation
 from kb.search import KnowledgeBase
 
@@ -72,6 +72,11 @@ def knowledge_base() -> KnowledgeBase | None:
             from kb.ui.components import md, public
 
             st.warning(md(public(f"The corpus has problems; showing the last good index. {exc}")))
+        except IndexWriteError as exc:
+            if first:
+                _error(exc)
+                return None
+            seen[key] = signature  # a read-only index is served as it was built
         except BusyError:
             if first:
                 st.info("The index is being built by another process; reload in a moment.")
