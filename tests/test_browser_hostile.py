@@ -273,3 +273,55 @@ def test_author_fields_and_names_load_no_images(hostile_app, page, path):
     assert watch.foreign() == []
     _no_markdown_made(page)
     assert "[object Object]" not in page.locator(MAIN).inner_text()
+
+
+def test_a_sign_in_lasts_across_tabs_of_one_browser_only(browser, tmp_path):
+    """The session cookie lets a second tab in; another browser, or after sign-out, is locked."""
+    import os
+
+    from playwright.sync_api import expect
+
+    from kb.auth import hash_password
+
+    from .conftest import FIXTURE_CORPUS, RunningApp
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'author_password_hash = "{hash_password("open sesame", 1000)}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env["STREAMLIT_SECRETS_FILES"] = str(secrets)
+    app = RunningApp(FIXTURE_CORPUS, tmp_path / "index", env, tmp_path / "app.log")
+    mine = browser.new_context()
+    other = browser.new_context()
+    try:
+        first = mine.new_page()
+        first.goto(app.url + "/author-faq")
+        first.get_by_label("Author's password").fill("open sesame")
+        first.get_by_role("button", name="Sign in").click()
+        expect(first.get_by_text("reader questions;")).to_be_visible(timeout=30000)
+        for _ in range(100):  # the cookie is set by a script in the page, soon after
+            cookies = {c["name"]: c for c in mine.cookies()}
+            if "kb_author" in cookies:
+                break
+            first.wait_for_timeout(100)
+        assert "kb_author" in cookies and cookies["kb_author"]["expires"] == -1  # session only
+        assert "open sesame" not in cookies["kb_author"]["value"]
+        second = mine.new_page()  # a new tab of the same browser
+        second.goto(app.url + "/author-tags")
+        expect(second.get_by_role("tab", name="Suggestions")).to_be_visible(timeout=30000)
+        stranger = other.new_page()
+        stranger.goto(app.url + "/author-faq")
+        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        assert stranger.get_by_text("reader questions;").count() == 0
+        stranger.context.add_cookies([{**cookies["kb_author"], "value": "kb1.9999999999.00"}])
+        stranger.goto(app.url + "/author-faq")  # a forged cookie is no key
+        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        second.get_by_role("button", name="Sign out").click()
+        expect(second.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        third = mine.new_page()
+        third.goto(app.url + "/author-faq")
+        expect(third.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        assert third.get_by_text("reader questions;").count() == 0
+    finally:
+        mine.close()
+        other.close()
+        app.stop()

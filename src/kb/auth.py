@@ -61,6 +61,27 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
+TOKEN_PREFIX = "kb1"
+
+
+def make_token(key: bytes, now: float, ttl: float) -> str:
+    """Return a sign-in token valid until ``now + ttl``: its expiry and an HMAC of it."""
+    expires = int(now + ttl)
+    mac = hmac.new(key, f"{TOKEN_PREFIX}.{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{TOKEN_PREFIX}.{expires}.{mac}"
+
+
+def check_token(key: bytes, token: object, now: float) -> bool:
+    """Tell whether a token was made with ``key`` and has not expired (constant-time check)."""
+    if not isinstance(token, str) or len(token) > 200:
+        return False
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit():
+        return False
+    want = hmac.new(key, f"{TOKEN_PREFIX}.{parts[1]}".encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, parts[2]) and int(parts[1]) > now
+
+
 class Throttle:
     """Wrong-password tries per key (a session, a client address), with a lock-out rule.
 
