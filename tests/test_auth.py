@@ -98,3 +98,17 @@ def test_a_malformed_hash_is_named_in_one_line_and_never_raises(stored, words):
 def test_a_good_hash_has_no_problem_and_matches():
     assert hash_problem(GOOD) is None
     assert verify_password("open sesame", GOOD) and not verify_password("open", GOOD)
+
+
+def test_sign_in_tokens_expire_and_are_bound_to_their_key():
+    from kb.auth import check_token, make_token
+
+    key, other = b"k" * 32, b"o" * 32
+    token = make_token(key, now=1000.0, ttl=60)
+    assert check_token(key, token, now=1059.0)
+    assert not check_token(key, token, now=1061.0)
+    assert not check_token(other, token, now=1001.0)
+    forged = token.rsplit(".", 1)[0].replace("1060", "9999999999") + "." + token.rsplit(".")[-1]
+    assert not check_token(key, forged, now=1001.0)
+    for junk in (None, "", "kb1", "kb1.x.y", "kb1.1060", "a" * 500):
+        assert not check_token(key, junk, now=1001.0)
