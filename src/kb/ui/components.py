@@ -112,8 +112,9 @@ def md(text: object) -> str:
     """
     text = " ".join(str(text).split())
     # the renderer turns bare addresses into links even with their marks escaped: a
-    # zero-width space after "//", "www." and "@" keeps them text
+    # zero-width space in "://", after "//", "www." and "@" keeps them text
     text = re.sub(r"(//|(?<![\w])www\.|@)", "\\1\u200b", text, flags=re.I)
+    text = text.replace("://", "\u200b://")
     text = "".join("\\" + c if c in "\\`*_{}[]()#!<>|~$&" else c for c in text)
     return _lead(text)
 
