@@ -212,10 +212,29 @@ def test_author_questions_page_shows_groups_and_export(app):
 def test_weak_searches_are_recorded_but_never_shown_to_readers(app, tmp_path):
     from kb import searchlog
 
-    at = app(q="zebra quantum").run()
+    at = app().run()
+    at.text_input(key="q").input("zebra quantum").run()
     assert not at.exception
     assert searchlog.read(tmp_path / "index") == {"zebra quantum": 1}
     assert "zebra quantum" not in texts(app().run())
+
+
+def test_the_search_log_keeps_no_private_data_and_no_opened_links(app, tmp_path):
+    """A crafted link is not a reader's search; a typed one is stored scrubbed."""
+    from kb import searchlog
+
+    at = app(q="zebra quokka sam.k@mailbox.example").run()  # opened from a link
+    assert not at.exception and at.text_input(key="q").value.startswith("zebra")
+    assert searchlog.read(tmp_path / "index") == {}
+    at = app().run()
+    at.text_input(key="q").input("zebra call me +44 20 7946 0958 or jane dot doe at gmail dot com "
+                                 "from 203.0.113.5.").run()
+    assert not at.exception
+    log = (tmp_path / "index" / searchlog.LOG).read_text()
+    assert list(searchlog.read(tmp_path / "index")) == [
+        "zebra call me [phone removed] or [e-mail removed] from [ip removed]."]
+    for private in ("7946", "jane", "gmail", "203.0"):
+        assert private not in log
 
 
 def test_site_can_turn_off_the_search_log(app, corpus_copy, tmp_path):
@@ -223,7 +242,7 @@ def test_site_can_turn_off_the_search_log(app, corpus_copy, tmp_path):
 
     site = corpus_copy / "site.yaml"
     site.write_text(site.read_text() + "record_weak_searches: false\n")
-    app(q="zebra quantum").run()
+    app().run().text_input(key="q").input("zebra quantum").run()
     assert searchlog.read(tmp_path / "index") == {}
 
 
@@ -280,3 +299,43 @@ def test_only_answered_stories_keeps_the_advice(app):
     heads = [s.value for s in at.subheader]
     advice = next(h for h in heads if h.startswith("Advice"))
     assert advice != "Advice (0)"
+
+
+@pytest.mark.parametrize(("params", "page"), [
+    ({"article": "no-such-article"}, "article.py"), ({"article": "../../etc/passwd"}, "article.py"),
+    ({"comment": "![x](http://evil.example/c.png)"}, "story.py"),
+    ({"tag": "[Sign in](http://evil.example/phish)"}, "browse.py"),
+])
+def test_error_boxes_hold_one_line_of_plain_text_and_no_server_path(app, corpus_copy, params,
+                                                                      page):
+    at = app()
+    at.run()
+    at.switch_page(PAGES + page)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    assert at.error, "an error box is shown"
+    for box in at.error:
+        assert str(corpus_copy) not in box.value and "/tmp/" not in box.value
+        assert "\n" not in box.value and "Traceback" not in box.value
+        assert "](http" not in box.value  # escaped: "\\](http" at most
+
+
+def test_a_tag_list_repeated_thousands_of_times_is_read_once(app):
+    """`?tag=` with 3,000 copies (was 19 s): values are read once each, at most 20."""
+    import time
+
+    from kb.ui.params import url_list
+
+    assert url_list("a,b,a,,b,c", {"a", "b"}) == ["a", "b"]
+    assert len(url_list(",".join(f"t{i}" for i in range(5000)))) == 20
+    at = app()
+    at.run()
+    at.switch_page(PAGES + "browse.py")
+    at.query_params["tag"] = ",".join(["breakup"] * 3000)
+    started = time.perf_counter()
+    at.run()
+    assert time.perf_counter() - started < 10  # a hang guard; it takes well under a second
+    assert not at.exception
+    assert at.multiselect(key="b_tags").value == ["breakup"]

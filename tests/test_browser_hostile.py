@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from .conftest import REPO
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 MAIN = '[data-testid="stMain"]'
@@ -174,3 +176,152 @@ def test_an_author_page_by_address_shows_only_the_lock(app_server, page):
                         f'{MAIN} [data-testid="stTable"]').count() == 0
     assert page.get_by_text("Suggestions").count() == 0
     assert page.get_by_text("Asked in search").count() == 0
+
+
+# -- text from the address, names and the author's own fields: never Markdown ------------
+EVIL_IMG = "![x](http://evil.example/{}.png)"
+EVIL_LINK = "[Sign in again](http://evil.example/phish-{})"
+URL_PAYLOADS = [
+    ("/browse?tag=", "tag"), ("/story?comment=", "comment"), ("/article?article=", "article"),
+    ("/?like=", "like"), ("/?q=", "q"), ("/?tag=", "roottag"),
+]
+
+
+def _no_markdown_made(page) -> None:
+    """No image in the page, and no link of ours (the fixture comment's kept link aside)."""
+    main = page.locator(MAIN)
+    assert main.locator("img").count() == 0
+    hrefs = [main.locator("a").nth(i).get_attribute("href") or ""
+             for i in range(main.locator("a").count())]
+    outside = [h for h in hrefs if h.startswith(("http", "//")) and "evil" in h]
+    assert not [h for h in outside if not h.endswith("/badge")], hrefs
+    text = main.inner_text()
+    assert "Traceback" not in text and "/tmp/" not in text and str(REPO) not in text
+
+
+@pytest.mark.parametrize(("path", "name"), URL_PAYLOADS)
+@pytest.mark.parametrize("kind", ["image", "link"])
+def test_text_from_the_address_is_never_markdown(app_server, page, path, name, kind):
+    from playwright.sync_api import expect
+
+    payload = (EVIL_IMG if kind == "image" else EVIL_LINK).format(name)
+    watch = Watch(page)
+    page.goto(app_server.url + path + quote(payload))
+    expect(page.locator(IDLE)).to_have_count(1)
+    _settle(page)
+    assert watch.foreign() == []
+    _no_markdown_made(page)
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory):
+    """The app on a corpus whose author-written fields and a reader's name carry Markdown."""
+    import os
+    import shutil
+
+    from .conftest import FIXTURE_CORPUS, RunningApp
+
+    work = tmp_path_factory.mktemp("hostile")
+    corpus = work / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    img = "![t](http://evil.example/{}.png)"
+    (corpus / "site.yaml").write_text(
+        f'title: "{img.format("title")} Test Site"\nauthor: Ada Reyes\nauthor_aliases: [Ada]\n')
+    tags = (corpus / "tags.yaml").read_text()
+    tags = tags.replace("label: Affair", f'label: "Affair {img.format("label")}"')
+    tags = tags.replace("description: Infidelity.",
+                        f'description: "Infidelity [see](http://evil.example/desc) '
+                        f'{img.format("desc")}"')
+    (corpus / "tags.yaml").write_text(tags)
+    art = corpus / "articles" / "affairs.md"
+    text = art.read_text().replace('title: "After an affair"',
+                                   f'title: "After an affair {img.format("atitle")}"\n'
+                                   f'summary: "{img.format("summary")} in short"')
+    text = text.replace("## Rebuilding", f"## Rebuilding {img.format('heading')}\n\n"
+                        "    indented code in an article\n\n```\nfenced code\n```\n")
+    art.write_text(text)
+    comments = corpus / "comments" / "affairs.yaml"
+    ctext = comments.read_text()
+    first = re.search(r'author: "([^"]+)"', ctext).group(1)
+    ctext = ctext.replace(f'author: "{first}"',
+                          f'author: "{first}\\n\\n{img.format("name")}\\n\\n'
+                          f'[phish](http://evil.example/name-link)"', 1)
+    ctext = ctext.replace("body: |\n", "body: |\n      Code follows:\n\n          indented code "
+                          "block in a comment\n\n", 1)
+    comments.write_text(ctext)
+    from kb.corpus import check_corpus
+
+    assert check_corpus(corpus) == []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    app = RunningApp(corpus, work / "index", env, work / "app.log")
+    yield app
+    app.stop()
+
+
+@pytest.mark.parametrize("path", ["/", "/article?article=affairs", "/article",
+                                  "/browse", "/browse?tag=affair",
+                                  "/?q=" + quote("affair cheated trust")])
+def test_author_fields_and_names_load_no_images(hostile_app, page, path):
+    from playwright.sync_api import expect
+
+    watch = Watch(page)
+    page.goto(hostile_app.url + path)
+    expect(page.locator(IDLE)).to_have_count(1)
+    for i in range(page.get_by_text("Whole conversation").count()):
+        page.get_by_text("Whole conversation").nth(i).click()
+    _settle(page)
+    assert watch.foreign() == []
+    _no_markdown_made(page)
+    assert "[object Object]" not in page.locator(MAIN).inner_text()
+
+
+def test_a_sign_in_lasts_across_tabs_of_one_browser_only(browser, tmp_path):
+    """The session cookie lets a second tab in; another browser, or after sign-out, is locked."""
+    import os
+
+    from playwright.sync_api import expect
+
+    from kb.auth import hash_password
+
+    from .conftest import FIXTURE_CORPUS, RunningApp
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'author_password_hash = "{hash_password("open sesame", 1000)}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env["STREAMLIT_SECRETS_FILES"] = str(secrets)
+    app = RunningApp(FIXTURE_CORPUS, tmp_path / "index", env, tmp_path / "app.log")
+    mine = browser.new_context()
+    other = browser.new_context()
+    try:
+        first = mine.new_page()
+        first.goto(app.url + "/author-faq")
+        first.get_by_label("Author's password").fill("open sesame")
+        first.get_by_role("button", name="Sign in").click()
+        expect(first.get_by_text("reader questions;")).to_be_visible(timeout=30000)
+        for _ in range(100):  # the cookie is set by a script in the page, soon after
+            cookies = {c["name"]: c for c in mine.cookies()}
+            if "kb_author" in cookies:
+                break
+            first.wait_for_timeout(100)
+        assert "kb_author" in cookies and cookies["kb_author"]["expires"] == -1  # session only
+        assert "open sesame" not in cookies["kb_author"]["value"]
+        second = mine.new_page()  # a new tab of the same browser
+        second.goto(app.url + "/author-tags")
+        expect(second.get_by_role("tab", name="Suggestions")).to_be_visible(timeout=30000)
+        stranger = other.new_page()
+        stranger.goto(app.url + "/author-faq")
+        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        assert stranger.get_by_text("reader questions;").count() == 0
+        stranger.context.add_cookies([{**cookies["kb_author"], "value": "kb1.9999999999.00"}])
+        stranger.goto(app.url + "/author-faq")  # a forged cookie is no key
+        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        second.get_by_role("button", name="Sign out").click()
+        expect(second.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        third = mine.new_page()
+        third.goto(app.url + "/author-faq")
+        expect(third.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        assert third.get_by_text("reader questions;").count() == 0
+    finally:
+        mine.close()
+        other.close()
+        app.stop()

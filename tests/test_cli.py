@@ -108,3 +108,28 @@ def test_hostile_queries_never_crash_the_command(tmp_path, clean_env):
         r = run(["search", text, "--json"], env)
         assert r.returncode == 0, r.stderr
         json.loads(r.stdout)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("argv", "code", "words"), [
+    (["eval", "{tmp}"], 1, "is a folder, not a judgments file"),
+    (["faq", "--evaluate", "{tmp}"], 1, "is a folder"),
+    (["serve", "--port", "99999"], 2, "port 99999 is not from 1 to 65535"),
+    (["serve", "--port", "http"], 2, "is not a port number"),
+    (["search", "wife", "--index", "{file}"], 2, "is a file, not a folder"),
+    (["build", "--corpus", "{file}"], 2, "is a file, not a folder"),
+    (["redact", "c-000004", "--index", "{file}"], 2, "is a file, not a folder"),
+])
+def test_bad_paths_and_ports_are_one_line(tmp_path, clean_env, argv, code, words):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "ix"))
+    subprocess.run(kb_command() + ["build"], env=env, capture_output=True, timeout=60)
+    argv = [a.format(tmp=tmp_path, file=afile) for a in argv]
+    before = (corpus / "comments" / "leaving.yaml").read_text()
+    r = subprocess.run(kb_command() + argv, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == code, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
+    assert (corpus / "comments" / "leaving.yaml").read_text() == before

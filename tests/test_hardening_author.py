@@ -39,7 +39,8 @@ def app_env(tmp_path_factory):
         mp.setenv("KB_INDEX", str(work / "index"))
         st.cache_resource.clear()
         st.cache_data.clear()
-        at = _open(None, {"q": MARKER})
+        at = _open(None)
+        at.text_input(key="q").input(MARKER).run()  # typed: only typed searches are counted
         assert not at.exception
         from kb import searchlog
 
@@ -206,3 +207,17 @@ def test_reader_pages_never_show_private_things_whatever_the_parameters(app_env,
     at = _open(page, params)
     assert not at.exception
     assert _private_things(at) == []
+
+
+def _malformed(kind: str) -> str:
+    scheme, _, salt, digest = HASH.split("$")
+    return {"huge iterations": f"{scheme}${10**30}${salt}${digest}", "space": HASH + " ",
+            "capitals": f"{scheme}$1000${salt}${digest.upper()}", "junk": "not a hash"}[kind]
+
+
+@pytest.mark.parametrize("kind", ["huge iterations", "space", "capitals", "junk"])
+def test_a_malformed_hash_in_secrets_is_one_clear_line(app_env, fresh_lock, kind):
+    at = _open("author_tags.py", secret=_malformed(kind))
+    assert not at.exception
+    assert "is not a hash made by `kb password`" in at.error[0].value
+    assert not at.text_input and _private_things(at) == []

@@ -144,3 +144,24 @@ def test_a_broken_comments_file_is_named_and_nothing_is_written(tmp_path):
     with pytest.raises(StoreError, match=r"when-she-leaves.yaml:\d+: invalid YAML; fix it first"):
         args.func(args)
     assert snapshot(corpus) == before
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("slug", ["../../outside", "/tmp/kb-outside-abs", "a b", "Upper", ".hidden",
+                                  "x" * 101])
+@pytest.mark.parametrize("source", ["csv", "pdf"])
+def test_an_article_slug_that_is_not_one_is_refused_before_anything_is_written(
+        tmp_path, clean_env, slug, source):
+    from .test_import_shared import make_site
+
+    corpus = make_site(tmp_path / "deep" / "er" / "corpus")
+    before = snapshot(corpus)
+    files = {"csv": FIXTURES / "semicolon.csv", "pdf": FIXTURES / "archive.pdf"}
+    env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "ix"))
+    r = subprocess.run(kb_command() + ["import", source, str(files[source]), "--article", slug],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "not an article slug" in r.stderr
+    assert snapshot(corpus) == before
+    assert not list(tmp_path.rglob("outside*")) and not list(tmp_path.rglob("*.md"))
+    assert not list((tmp_path / "deep").rglob("a b*"))

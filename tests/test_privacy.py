@@ -113,3 +113,105 @@ def test_kb_redact_command(corpus_copy, tmp_path, clean_env):
     assert "c-000010" not in [h["id"] for h in json.loads(r.stdout)["stories"]]
     r = run("redact", "c-999")
     assert r.returncode == 1 and "no comment" in r.stderr
+
+
+def _index_holds(index: Path, word: bytes) -> list[str]:
+    return [str(f) for f in index.rglob("*") if f.is_file() and word in f.read_bytes()]
+
+
+def test_a_redacted_comment_imported_again_from_another_source_stays_out(corpus_copy, tmp_path):
+    from kb.importers.run import import_files
+
+    redact_comment(corpus_copy, None, "c-000004")
+    record = (corpus_copy / "redactions.yaml").read_text()
+    assert "c-000004" in record and "sha256:" in record
+    assert "husband" not in record and "Priya" not in record  # the record keeps no text
+    table = tmp_path / "archive.csv"  # the same comment, as a table of the archive holds it
+    table.write_text("Question,Date,Author\n\"My husband moved out in the spring and says he "
+                     "needs space.  We have two kids!\",2011-01-09,priya\n", "utf-8")
+    report = import_files("csv", [table], corpus_copy, article="leaving")
+    assert report.comments_added == 0
+    assert report.counts("comment") == {"redacted": 1}
+    assert "moved out in the spring" not in (corpus_copy / "comments" / "leaving.yaml").read_text()
+    other = tmp_path / "other.csv"  # another comment by the same reader is still welcome
+    other.write_text("Question,Date,Author\nHe came back after a month.,2011-01-09,Priya\n")
+    assert import_files("csv", [other], corpus_copy, article="leaving").comments_added == 1
+
+
+@pytest.mark.parametrize("how", ["purge skipped", "build lock busy", "another index folder"])
+def test_an_unfinished_redaction_is_purged_by_the_next_ordinary_build(corpus_copy, tmp_path, how):
+    from kb.errors import BusyError
+    from kb.index import build_lock
+
+    index, other = tmp_path / "ix", tmp_path / "app-ix"
+    build_index(corpus_copy, index)
+    build_index(corpus_copy, other)
+    word = b"coworker"  # only in c-000020, so also one of the spelling words
+    assert _index_holds(index, word) and _index_holds(other, word)
+    if how == "purge skipped":
+        redact_comment(corpus_copy, None, "c-000020")
+    elif how == "build lock busy":
+        with build_lock(index), pytest.raises(BusyError) as err:
+            redact_comment(corpus_copy, index, "c-000020", lock_wait=0.2)
+        message = str(err.value)
+        assert "c-000020 was removed from" in message and "not purged" in message
+        assert "next build" in message and "\n" not in message
+    else:
+        redact_comment(corpus_copy, index, "c-000020")
+        assert _index_holds(index, word) == []
+    assert not any(word in f.read_bytes() for f in corpus_copy.rglob("*") if f.is_file())
+    for folder in (index, other):
+        report = build_index(corpus_copy, folder)  # an ordinary build, as the app runs it
+        assert report.reason in ("purging redacted comments", "")
+        assert _index_holds(folder, word) == [], folder
+        assert len(list(folder.glob("gen-*"))) == 1
+        kb = KnowledgeBase(folder)
+        assert "coworker" not in str(kb.search("coworkr").did_you_mean)
+        assert build_index(corpus_copy, folder).up_to_date  # purged once, not at every build
+
+
+PYYAML_LAYOUT = """article: leaving
+comments:
+- id: "c-000001"
+  author: Sam
+  date: 2010-05-02
+  body: |
+    My girlfriend left me. My friend wrote back:
+    id: c-000002
+    tags: [none]
+  tags:
+  - breakup
+- id: "c-000002"
+  parent: "c-000001"
+  author: Ada Reyes
+  date: 2010-05-03
+  removed_tags:
+  - space
+  body: |
+    Sam, stop calling.
+  tags:
+  - breakup
+"""
+
+
+def test_edits_and_redaction_find_entries_by_parsing(corpus_copy):
+    """PyYAML's own layout (lists at their key's indentation) and a body holding `id:` lines."""
+    from kb.corpus import check_corpus
+    from kb.edit import set_comment_tags
+
+    path = corpus_copy / "comments" / "leaving.yaml"
+    path.write_text(PYYAML_LAYOUT, "utf-8")
+    assert check_corpus(corpus_copy) == []
+    set_comment_tags(corpus_copy, "c-000002", ["space"], removed=[])
+    set_comment_tags(corpus_copy, "c-000001", ["breakup", "space"])
+    corpus = load_corpus(corpus_copy)
+    assert corpus.comments["c-000002"].tags == ("space",)
+    assert corpus.comments["c-000002"].removed_tags == ()
+    assert corpus.comments["c-000001"].tags == ("breakup", "space")
+    assert "id: c-000002\n    tags: [none]" in path.read_text()  # the body is untouched
+    redact_comment(corpus_copy, None, "c-000002")
+    corpus = load_corpus(corpus_copy)
+    assert corpus.comments["c-000002"].redacted and corpus.comments["c-000002"].tags == ()
+    assert corpus.comments["c-000001"].body.startswith("My girlfriend left me.")
+    assert corpus.comments["c-000001"].tags == ("breakup", "space")
+    assert check_corpus(corpus_copy) == []

@@ -135,6 +135,32 @@ def test_original_addresses():
     assert comment_url("c-000001", "x", "", "https://s.example") == "https://s.example/x/"
 
 
+HOSTILE = [
+    "<img src=x onerror=alert(1)> why does he ignore me?",
+    "![tracker](https://evil.example/p.png) is it over?",
+    "[click here](https://evil.example/login) to know",
+    "<script>alert(1)</script>\n\n# heading\n\n    indented code",
+    "**bold** _it_ <a href='javascript:alert(1)'>x</a> ) ] > quote",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_faq_draft_escapes_everything_readers_wrote(kb, text):
+    """Rendered as Markdown, as the author's site would, the draft holds only our own links."""
+    import markdown
+
+    group = {"representative": text, "count": 2, "readers": 2, "first_seen": "2020-01-01",
+             "last_seen": "2021-01-01", "answered": 1, "examples": [text, text],
+             "covered_by": "leaving#x", "covered_title": text, "comment_ids": []}
+    draft = Q.markdown_draft({"groups": [group]}, kb, "https://example.org")
+    page = markdown.markdown(draft)
+    assert "<img" not in page and "<script" not in page and "<pre" not in page
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs == ["https://example.org/article?article=leaving&amp;section=x"]
+    assert page.count("<h2>") == 1 and page.count("<h1>") == 1
+    assert "&lt;" in page or "<" not in text
+
+
 def test_grouping_quality_on_the_embedded_corpus(tmp_path):
     import yaml
 

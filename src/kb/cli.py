@@ -281,6 +281,10 @@ def cmd_faq(args) -> int:
                        "group": str(q["group"])} for q in judged]
         except FileNotFoundError:
             raise KbError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise KbError(f"{path}: is a folder, not a file of hand-labelled questions") from None
+        except OSError as exc:
+            raise KbError(f"{path}: cannot read: {exc.strerror}") from None
         except (yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError) as exc:
             raise KbError(f"{path}: expected `questions:` with comment, text and group for each"
                           f" ({type(exc).__name__})") from None
@@ -365,6 +369,9 @@ def cmd_serve(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false",
            "--server.headless", "true", "--client.toolbarMode", "minimal",
+           # an exception (a forged widget state, a bug) shows no traceback in the page;
+           # the server's log keeps it
+           "--client.showErrorDetails", "none",
            "--theme.primaryColor", "#2e7d6b"]
     print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
     return serve_child(cmd, env)
@@ -425,6 +432,16 @@ def serve_child(cmd: list[str], env: dict) -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, as usage errors should
         self.exit(2, f"kb: {message} (see `{self.prog} --help`)\n")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not from 1 to 65535")
+    return port
 
 
 def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
@@ -559,10 +576,18 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the web app")
     _common(p, json_flag=False)
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=_port, default=8501)
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(func=cmd_serve)
     return parser
+
+
+def _check_folders(cfg) -> None:
+    """Refuse a corpus or index path that names a file, before any command uses it."""
+    for path, flag in ((cfg.corpus, "--corpus"), (cfg.index, "--index")):
+        if Path(path).exists() and not Path(path).is_dir():
+            raise UsageError(f"{path}: is a file, not a folder ({flag} / KB_"
+                             f"{flag[2:].upper()} must name a folder)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -570,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         args.settings = settings.resolve(args.corpus, args.index)
+        _check_folders(args.settings)
         return args.func(args)
     except UsageError as exc:
         if args.debug:
@@ -584,6 +610,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kb: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the disk is full, a folder is read-only: what failed, in one line
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kb: {where}{exc.strerror or exc}; nothing was left half-written", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 

@@ -25,6 +25,14 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 LINE_KEY = "__line__"
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+SLUG_RULE = "lower-case letters, digits and '-', at most 100 characters"
+MAX_BODY = 100_000  # characters in one comment's body: a long story is a few thousand
+
+
+def valid_slug(slug: object) -> bool:
+    """Tell whether ``slug`` names an article: the rule for article file names."""
+    return isinstance(slug, str) and _SLUG_RE.fullmatch(slug) is not None
 
 
 _RESOLVED: dict[str, str] = {}  # plain scalar -> its implicit tag (keys and ids repeat a lot)
@@ -115,6 +123,32 @@ class _LineLoader(_BaseLoader):
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 
 
+ALIAS_BUDGET = 50  # YAML aliases (*name) in one file; a corpus file needs none
+
+
+def alias_problem(text: str) -> tuple[int, str] | None:
+    """Return (line, message) when a YAML text uses more aliases than the budget allows.
+
+    Aliases are shared when a file is read, but anything that walks or copies the values
+    (an edit, a dump) expands them: a few lines of nested aliases become billions of
+    values. Corpus files need none, so more than a few are refused before any use.
+    """
+    if "&" not in text or "*" not in text:
+        return None
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent):
+                count += 1
+                if count > ALIAS_BUDGET:
+                    return (event.start_mark.line + 1,
+                            f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
+                            "write the values out instead of repeating anchors")
+    except yaml.YAMLError:
+        return None  # the load reports it with its line
+    return None
+
+
 def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 + offset if mark else 1 + offset
@@ -152,6 +186,10 @@ class _Reader:
             return None
 
     def yaml(self, path: Path, text: str, offset: int = 0) -> Any:
+        aliases = alias_problem(text)
+        if aliases:
+            self.problem(path, aliases[0] + offset, aliases[1])
+            return None
         try:
             return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
         except yaml.YAMLError as exc:
@@ -318,6 +356,9 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
     if text is None:
         return None
     slug = path.stem
+    if not valid_slug(slug):
+        r.problem(path, 1, f"the file name {path.name!r} is not a slug ({SLUG_RULE}); rename it")
+        return None
     m = _FRONT_RE.match(text)
     if not m:
         r.problem(path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'")
@@ -417,6 +458,10 @@ def _read_comments(
         body = item.get("body")
         if not isinstance(body, str) or not body.strip():
             r.problem(path, line, f"comment {cid}: empty body")
+        elif len(body) > MAX_BODY:
+            r.problem(path, line, f"comment {cid}: body of {len(body):,} characters; the limit "
+                      f"is {MAX_BODY:,} (shorten it or split it into replies)")
+            body = None
         tags = _as_str_list(item.get("tags"))
         if tags is None:
             r.problem(path, line, f"comment {cid}: `tags` must be a list of tag ids")
@@ -513,6 +558,11 @@ def corpus_files(root: Path) -> list[Path]:
     files += sorted((root / "articles").glob("*.md"))
     files += sorted((root / "comments").glob("*.yaml"))
     return [f for f in files if f.exists()]
+
+
+def read_site(root: Path) -> Site:
+    """Return the site settings of a corpus folder (a fallback when site.yaml is unusable)."""
+    return _read_site(_Reader(Path(root)))
 
 
 def read_article(root: Path, slug: str) -> Article:

@@ -25,6 +25,10 @@ class IndexMissingError(NotFoundError):
     """No index has been built yet at the given location."""
 
 
+class IndexWriteError(KbError):
+    """The index folder cannot be written to (read-only, full, no permission)."""
+
+
 class BusyError(KbError):
     """Another process holds the lock this operation needs."""
 

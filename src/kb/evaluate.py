@@ -69,6 +69,10 @@ def load_judgments(path: Path) -> list[Judgment]:
         data = yaml.safe_load(path.read_text("utf-8"))
     except FileNotFoundError:
         raise NotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise KbError(f"{path}: is a folder, not a judgments file") from None
+    except OSError as exc:
+        raise KbError(f"{path}: cannot read: {exc.strerror}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise KbError(f"{path}: not a readable YAML file ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("queries"), list):

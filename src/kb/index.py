@@ -17,6 +17,7 @@ are written by one process per core (``kb.segments``).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import fcntl
@@ -36,7 +37,7 @@ from whoosh.writing import OPTIMIZE
 from kb import segments
 from kb.analysis import CountingFrequency, analyzer
 from kb.corpus import read_corpus
-from kb.errors import BusyError, CorpusError, IndexMissingError, KbError
+from kb.errors import BusyError, CorpusError, IndexMissingError, IndexWriteError, KbError
 from kb.fsutil import fsync_dir, write_atomic
 from kb.ledger import doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Article, Comment, Corpus
@@ -46,6 +47,7 @@ SCHEMA_VERSION = 11
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = "build.lock"
+MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past its direct ones
 RETIRE_GRACE = 30.0  # seconds a replaced generation stays for the requests that opened it
 
 Progress = Callable[[int, int, str], None]
@@ -176,16 +178,31 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comm
         if c.parent:
             children.setdefault(c.parent, []).append(c)
         by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
+    # the author's replies of each thread by date, so a comment's later replies are a slice
+    # (a chain thousands deep stays linear: no walk over the whole thread per comment)
+    answers: dict[str, tuple[list | None, list[Comment]]] = {}
+    for root, thread in by_thread.items():
+        mine = [r for r in thread if r.is_author]
+        dates = [r.date for r in mine]
+        ordered = all(x <= y for x, y in zip(dates, dates[1:], strict=False))
+        answers[root] = (dates if ordered else None, mine)
+    depths: dict[str, int] = {}
     for position, c in enumerate(comments):
         root = corpus.thread_root(c.id)
         thread = by_thread[root]
         direct = [r.id for r in children.get(c.id, []) if r.is_author]
-        later = [r.id for r in thread if r.is_author and r.date >= c.date and r.id not in direct
-                 and r.id != c.id]
-        replies = (direct + later) if not c.is_author else []
-        depth, p = 0, c.parent
-        while p and p in corpus.comments and depth < 64:
-            depth, p = depth + 1, corpus.comments[p].parent
+        replies = []
+        if not c.is_author:
+            dates, mine = answers[root]
+            start = bisect.bisect_left(dates, c.date) if dates is not None else 0
+            later = []
+            for r in mine[start:]:
+                if len(later) >= MAX_LATER_REPLIES:
+                    break
+                if r.date >= c.date and r.id not in direct and r.id != c.id:
+                    later.append(r.id)
+            replies = direct + later
+        depth = _depth(corpus, c, depths)
         if c.is_author:
             parent = corpus.comments.get(c.parent) if c.parent else None
             context = parent.body if parent else ""
@@ -201,6 +218,24 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comm
             "removed_tags": list(c.removed_tags),
             "body": c.body, "context": context, "replies": replies,
         }
+
+
+def _depth(corpus: Corpus, c: Comment, depths: dict[str, int]) -> int:
+    """Return how deep a comment sits in its thread (at most 64), remembering each answer.
+
+    One walk up to the nearest comment whose depth is known, so a whole thread costs
+    time linear in its size however deep its chains are.
+    """
+    chain: dict[str, None] = {}
+    p: str | None = c.id
+    while p and p in corpus.comments and p not in depths and p not in chain:
+        chain[p] = None
+        p = corpus.comments[p].parent
+    base = depths.get(p, -1) if p else -1
+    for cid in reversed(chain):
+        base = min(base + 1, 64)
+        depths[cid] = base
+    return depths.get(c.id, 0)
 
 
 def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
@@ -255,8 +290,12 @@ os.register_at_fork(after_in_child=_drop_locks_in_child)
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
     """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexWriteError(f"{index_dir}: cannot write to the index folder "
+                              f"({exc.strerror or exc}); nothing was built") from None
     _HELD.add(fd)
     try:
         deadline = time.monotonic() + wait
@@ -346,11 +385,15 @@ def build_index(
     if not corpus_dir.is_dir():
         read_corpus(corpus_dir)  # raises the one-line error for a missing folder
     glob, units = fingerprints(corpus_dir)
+    redacted = sorted(_redacted_ids(corpus_dir))
     with build_lock(index_dir, wait=lock_wait):
         old_gen = current_generation(index_dir)
         old = read_manifest(old_gen) if old_gen else None
         old_ledger = read_ledger(old_gen) if old_gen else None
         report = BuildReport(full=False)
+        if old is not None and not set(redacted) <= set(old.get("purged", ())):
+            purge = True  # a redaction this index has not purged (its purge did not run)
+            report.reason = "purging redacted comments"
         if old is None:
             report.full, report.reason = True, "no index yet"
         elif old.get("global") != glob or old_ledger is None:
@@ -415,6 +458,7 @@ def build_index(
                 "format": SCHEMA_VERSION, "global": glob, "units": units,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
                 "documents": report.documents, "corpus": str(corpus_dir.resolve()),
+                "purged": redacted if (purge or report.full) else old.get("purged", []),
                 "site": {"title": corpus.site.title, "author": corpus.site.author,
                          "tagline": corpus.site.tagline,
                          "suggest_threshold": corpus.site.suggest_threshold,
@@ -455,6 +499,12 @@ def _attach_vectors(gen: Path, index_dir: Path, corpus: Corpus, corpus_dir: Path
     except ModelError as exc:
         return {"error": str(exc)}
     return vectors.as_dict()
+
+
+def _redacted_ids(corpus_dir: Path) -> set[str]:
+    from kb.redact import redacted_ids  # redaction depends on the index, not the other way
+
+    return redacted_ids(corpus_dir)
 
 
 def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:

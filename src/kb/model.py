@@ -126,12 +126,16 @@ class Corpus:
         """Return the id of the top-level comment of the thread holding ``comment_id``."""
         if comment_id in self._roots:
             return self._roots[comment_id]
-        seen = []
+        # one walk up, remembered for every comment on the way: linear in the chain's length
+        seen: dict[str, None] = {}
         current = comment_id
         while True:
-            seen.append(current)
+            seen[current] = None
             parent = self.comments[current].parent
             if not parent or parent not in self.comments or parent in seen:
+                break
+            if parent in self._roots:
+                current = self._roots[parent]
                 break
             current = parent
         for cid in seen:

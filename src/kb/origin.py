@@ -4,7 +4,8 @@ An article imported from the site carries its ``url``; otherwise, when ``site.ya
 ``base_url``, the post is taken to live at ``<base_url>/<slug>/`` (WordPress's usual
 permalink). Comments imported from WordPress keep the site's comment number in their id
 (``wp-<post>-<number>``), and WordPress anchors each comment as ``#comment-<number>``.
-Only http and https addresses are ever returned.
+Only http and https addresses are ever returned, and none holding a character that
+would end a Markdown or HTML link (spaces, brackets, quotes).
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from urllib.parse import quote, urlsplit
 _WP_ID = re.compile(r"^wp-\d+-(\d+)$")
 
 
+_UNSAFE = re.compile(r"[\s<>()\[\]\"'`\\]")  # would end or break a Markdown or HTML link
+
+
 def _safe(url: str) -> str:
     url = (url or "").strip()
+    if _UNSAFE.search(url):
+        return ""
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -24,6 +24,7 @@ group's key terms are searched and the best section must score ``COVER_SCORE``.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 from collections import Counter
@@ -371,11 +372,23 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
     return out
 
 
+def md_escape(text: str) -> str:
+    """Return untrusted text as inert Markdown: one line, HTML escaped, Markdown marks escaped.
+
+    What readers wrote is published by the author from the draft; it must come out as the
+    text they typed, never as markup, a link, an image or a heading.
+    """
+    text = html.escape(" ".join(str(text).split()), quote=True)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~<>:" else ch for ch in text)
+
+
 def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
     """Return a FAQ draft: each group's question, reader wordings, covering article, replies.
 
     Links go to the original posts and comments on the site (see :mod:`kb.origin`); where
     the site's address is unknown, the article and the comment are named without a link.
+    Everything that came from readers (questions, wordings) and from the corpus (titles,
+    ids) is escaped (:func:`md_escape`), so the draft holds no HTML or Markdown of theirs.
     """
     from kb.origin import article_url, comment_url
 
@@ -383,7 +396,7 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
     docs = {d["id"]: d for d in kb.all_comments()}
     lines = ["# Frequently asked questions (draft)", ""]
     for g in report["groups"]:
-        lines.append(f"## {g['representative']}")
+        lines.append(f"## {md_escape(g['representative'])}")
         lines.append("")
         lines.append(f"*Asked in {g['count']} comments by {g['readers']} readers, "
                      f"{g['first_seen']} to {g['last_seen']}; {g['answered']} answered.*")
@@ -391,13 +404,14 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
         lines.append("Readers put it like this:")
         lines.append("")
         for ex in g["examples"][:4]:
-            lines.append(f"> {ex}")
+            lines.append(f"> {md_escape(ex)}")
             lines.append("")
         if g["covered_by"]:
             slug, _, anchor = g["covered_by"].partition("#")
             post = article_url(slug, urls.get(slug, ""), base_url)
-            lines.append(f"Covered by: [{g['covered_title']}]({post})" if post
-                         else f"Covered by: {g['covered_title']} (section {anchor})")
+            title = md_escape(g["covered_title"])
+            lines.append(f"Covered by: [{title}]({post})" if post
+                         else f"Covered by: {title} (section {md_escape(anchor)})")
         else:
             lines.append("Not covered by any article yet.")
         replies = _best_replies(kb, g["comment_ids"])
@@ -407,7 +421,7 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             for rid in replies:
                 slug = docs.get(rid, {}).get("article", "")
                 where = comment_url(rid, slug, urls.get(slug, ""), base_url)
-                lines.append(f"- [{rid}]({where})" if where else f"- {rid}")
+                lines.append(f"- [{md_escape(rid)}]({where})" if where else f"- {md_escape(rid)}")
         lines.append("")
     return "\n".join(lines)
 

@@ -3,24 +3,33 @@
 The comment's entry stays in its thread, so replies keep their place, but its
 text and name are replaced in the corpus file and it is marked ``redacted:
 true`` (an importer then sees the id and never brings the text back). The
-index is brought up to date at once with a purge: the new generation is
-rewritten whole, so the old text is in none of its files, and every earlier
-generation is deleted.
+redaction is also recorded in ``redactions.yaml``: the id and a digest of the
+author, day and normalised text, never the text, so that the same comment
+imported again from another source (under another id) is recognised and left
+out. The index is brought up to date at once with a purge: the new generation
+is rewritten whole, so the old text is in none of its files, not even the
+spelling words, and every earlier generation is deleted. If that purge does not
+run, the next build of any index of the corpus sees a recorded redaction its
+index has not purged and purges then.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from kb.corpus import LINE_KEY, _LineLoader
-from kb.edit import EditError, find_comment
-from kb.errors import NotFoundError
-from kb.fsutil import write_atomic
+from kb.corpus import LINE_KEY, _LineLoader, parse_date, read_site
+from kb.corpuslock import corpus_lock
+from kb.edit import EditError, entry_of, find_comment, set_key
+from kb.errors import KbError, NotFoundError, UsageError
 from kb.index import BuildReport, build_index
+from kb.store import ChangeSet, Quoted, append_entries, load_yaml
+
+RECORD = "redactions.yaml"
 
 REMOVED_TEXT = "[removed at the reader's request]"
 REMOVED_NAME = "[removed]"
@@ -41,7 +50,7 @@ class RedactReport:
                 "index": self.index.as_dict() if self.index else None}
 
 
-def _entry_range(path: Path, text: str, comment_id: str) -> tuple[int, int, dict, list]:
+def _parse(path: Path, text: str) -> list:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
@@ -49,73 +58,119 @@ def _entry_range(path: Path, text: str, comment_id: str) -> tuple[int, int, dict
     items = data.get("comments") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise EditError(f"{path}: expected `comments:` followed by a list")
-    for i, c in enumerate(items):
-        if isinstance(c, dict) and str(c.get("id")) == comment_id:
-            following = [x[LINE_KEY] - 1 for x in items[i + 1:] if isinstance(x, dict)]
-            end = following[0] if following else len(text.splitlines(True))
-            return c[LINE_KEY] - 1, end, c, items
+    return items
+
+
+def _find(items: list, comment_id: str, path: Path) -> dict:
+    for c in items:
+        if isinstance(c, dict) and str(c.get("id")).strip() == comment_id:
+            return c
     raise NotFoundError(f"no comment {comment_id!r} in {path}")
 
 
-def _replace_key(lines: list[str], start: int, end: int, key: str, value: str) -> tuple[list[str], int]:
-    key_re = re.compile(rf"^(\s*-?\s*){re.escape(key)}:(.*)$")
-    for i in range(start, end):
-        m = key_re.match(lines[i].rstrip("\n"))
-        if not m:
-            continue
-        base = len(m.group(1))
-        j = i + 1
-        while j < end and (not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > base):
-            j += 1
-        while j > i + 1 and not lines[j - 1].strip():
-            j -= 1  # keep blank lines that separate entries
-        new = [f"{m.group(1)}{key}: {value}\n"]
-        return lines[:i] + new + lines[j:], end + len(new) - (j - i)
-    indent = " " * (len(lines[start]) - len(lines[start].lstrip(" -")))
-    at = end
-    while at > start + 1 and not lines[at - 1].strip():
-        at -= 1
-    return lines[:at] + [f"{indent}{key}: {value}\n"] + lines[at:], end + 1
+def _check_index_arg(index_dir: Path | None) -> None:
+    """Refuse an unusable index folder before the corpus is changed."""
+    if index_dir is None:
+        return
+    index_dir = Path(index_dir)
+    probe = index_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"{probe}: not a folder; --index must name an index folder "
+                         "(nothing was changed)")
+    if not os.access(probe, os.W_OK):
+        raise UsageError(f"{probe}: cannot write to the index folder; nothing was changed")
 
 
-def redact_comment(corpus_dir: Path, index_dir: Path | None, comment_id: str) -> RedactReport:
+def redact_comment(corpus_dir: Path, index_dir: Path | None, comment_id: str,
+                   lock_wait: float = 30.0) -> RedactReport:
     """Replace a comment's text and name in the corpus and purge it from the index."""
     corpus_dir = Path(corpus_dir)
-    path = find_comment(corpus_dir, comment_id)
-    text = path.read_text("utf-8")
-    start, end, entry, items = _entry_range(path, text, comment_id)
-    already = entry.get("redacted") is True
-    if not already:
-        lines = text.splitlines(True)
-        lines, end = _replace_key(lines, start, end, "body", yaml.safe_dump(REMOVED_TEXT).split("\n")[0])
-        lines, end = _replace_key(lines, start, end, "author", f'"{REMOVED_NAME}"')
-        for key in ("tags", "removed_tags"):
-            lines, end = _drop_key(lines, start, end, key)
-        lines, end = _replace_key(lines, start, end, "redacted", "true")
-        new_text = "".join(lines)
-        _, _, after, after_items = _entry_range(path, new_text, comment_id)
-        others_before = [_plain(c) for c in items if c is not entry]
-        others_after = [_plain(c) for c in after_items if str(c.get("id")) != comment_id]
-        if (others_before != others_after or after.get("body") != REMOVED_TEXT
-                or after.get("author") != REMOVED_NAME or after.get("parent") != entry.get("parent")):
-            raise EditError(f"{path}: cannot redact {comment_id} without touching other entries; "
-                            "nothing was written")
-        write_atomic(path, new_text)
-    report = build_index(corpus_dir, index_dir, purge=True) if index_dir else None
+    _check_index_arg(index_dir)
+    with corpus_lock(corpus_dir):
+        path = find_comment(corpus_dir, comment_id)
+        text = path.read_text("utf-8")
+        items = _parse(path, text)
+        entry = _find(items, comment_id, path)
+        already = entry.get("redacted") is True
+        if not already:
+            _redact_in_corpus(corpus_dir, path, text, items, entry, comment_id)
+    if not index_dir:
+        return RedactReport(comment_id, str(path), already, None)
+    try:
+        report = build_index(corpus_dir, index_dir, purge=True, lock_wait=lock_wait)
+    except (KbError, OSError) as exc:
+        done = "was already removed from the corpus" if already else f"was removed from {path}"
+        if isinstance(exc, OSError):
+            exc = KbError(f"{exc.filename or index_dir}: {exc.strerror or exc}")
+        raise type(exc)(f"{comment_id} {done}, but the index was not purged yet: {exc}; the "
+                        "next build of any index of this corpus (`kb build`, or the app's "
+                        "automatic rebuild) purges it") from None
     return RedactReport(comment_id, str(path), already, report)
 
 
-def _drop_key(lines: list[str], start: int, end: int, key: str) -> tuple[list[str], int]:
-    key_re = re.compile(rf"^(\s*){re.escape(key)}:(.*)$")
-    for i in range(start + 1, end):
-        m = key_re.match(lines[i].rstrip("\n"))
-        if m:
-            base = len(m.group(1))
-            j = i + 1
-            while j < end and lines[j].strip() and len(lines[j]) - len(lines[j].lstrip()) > base:
-                j += 1
-            return lines[:i] + lines[j:], end - (j - i)
-    return lines, end
+def _redact_in_corpus(corpus_dir: Path, path: Path, text: str, items: list, entry: dict,
+                      comment_id: str) -> None:
+    """Rewrite the entry and record the redaction, both in one change, under the lock."""
+    lines = text.splitlines(True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    body = yaml.safe_dump(REMOVED_TEXT).split("\n")[0]
+    for key, value in (("body", body), ("author", f'"{REMOVED_NAME}"'), ("tags", None),
+                       ("removed_tags", None), ("redacted", "true")):
+        lines = set_key(lines, entry_of(path, "".join(lines), comment_id), key, value)
+    new_text = "".join(lines)
+    after_items = _parse(path, new_text)
+    after = _find(after_items, comment_id, path)
+    others_before = [_plain(c) for c in items if c is not entry]
+    others_after = [_plain(c) for c in after_items if c is not after]
+    if (others_before != others_after or after.get("body") != REMOVED_TEXT
+            or after.get("author") != REMOVED_NAME or after.get("parent") != entry.get("parent")):
+        raise EditError(f"{path}: cannot redact {comment_id} without touching other entries; "
+                        "nothing was written")
+    changes = ChangeSet()
+    record = record_for(corpus_dir, path, entry)
+    if record is not None:
+        rpath = corpus_dir / RECORD
+        old = rpath.read_text("utf-8") if rpath.exists() else None
+        changes.put(rpath, append_entries(old, "redactions", [record], rpath), old)
+    changes.put(path, new_text, text)
+    changes.commit()
+
+
+def record_for(corpus_dir: Path, path: Path, entry: dict) -> dict | None:
+    """Return the record of a redaction: the id and a digest of what matches it, no text."""
+    from kb.importers.merge import comment_key, redaction_digest
+
+    when = parse_date(entry.get("date"))
+    author, body = entry.get("author"), entry.get("body")
+    if when is None or not isinstance(author, str) or not isinstance(body, str):
+        return {"id": Quoted(str(entry.get("id")).strip()), "date": dt.date.today()}
+    site = read_site(corpus_dir)
+    key = comment_key(path.stem, author, when, body, site)
+    return {"id": Quoted(str(entry.get("id")).strip()), "date": dt.date.today(),
+            "match": redaction_digest(key)}
+
+
+def redacted_ids(corpus_dir: Path) -> set[str]:
+    """Return the ids of every comment recorded as redacted in the corpus folder."""
+    return {r["id"] for r in read_records(corpus_dir)}
+
+
+def read_records(corpus_dir: Path) -> list[dict]:
+    """Return the redaction records of a corpus folder (id, and a digest when there is one)."""
+    path = Path(corpus_dir) / RECORD
+    try:
+        data = load_yaml(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise EditError(f"{path}: cannot be read ({exc.__class__.__name__}); it lists the "
+                        "comments removed at readers' requests: restore it from a backup") from None
+    items = data.get("redactions") if isinstance(data, dict) else None
+    return [{"id": str(r["id"]).strip(), "match": str(r.get("match") or "")}
+            for r in items or [] if isinstance(r, dict) and r.get("id") is not None]
 
 
 def _plain(c):

@@ -3,8 +3,10 @@
 Reader comments are Markdown or plain text written by strangers. They are
 converted with the ``markdown`` package and then cleaned with ``nh3`` (the
 Ammonia sanitizer) against a short allow-list: no scripts, styles, event
-handlers, images or frames, and links only to http, https and mailto, marked
-``nofollow noopener``. Anything else is dropped or shown as text.
+handlers, images or frames, and links only to absolute http, https and mailto
+addresses (never relative or ``//host`` ones), marked ``nofollow noopener``.
+Anything else is dropped or shown as text. Code blocks come out as plain
+preformatted blocks.
 """
 
 from __future__ import annotations
@@ -28,11 +30,32 @@ _SCHEMES = {"http", "https", "mailto"}
 MAX_BRACKETS = 200
 
 
+_ABSOLUTE = re.compile(r"(?:https?://[^/\s]|mailto:)", re.I)
+_CODE_BLOCK = re.compile(r"<pre><code[^>]*>(.*?)</code></pre>", re.S)
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    # nh3 checks schemes but lets relative and protocol-relative (//host) addresses
+    # through; a link leaves the page only for an absolute http(s) or mailto address
+    if name == "href" and not _ABSOLUTE.match(value.strip()):
+        return None
+    return value
+
+
+def _code_blocks(fragment: str) -> str:
+    # Streamlit's Markdown renderer shows a raw <pre><code> block as "[object Object]";
+    # a code block is shown as preformatted text in a plain block instead
+    return _CODE_BLOCK.sub(
+        lambda m: "<div class='kb-code'>" + m.group(1).rstrip("\n").replace("\n", "<br>")
+        + "</div>", fragment)
+
+
 def _clean(fragment: str, tags: set[str]) -> str:
-    return nh3.clean(
+    return _code_blocks(nh3.clean(
         fragment, tags=tags, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
         link_rel="nofollow noopener noreferrer", strip_comments=True,
-    )
+        attribute_filter=_attribute,
+    ))
 
 
 def _plain(text: str) -> str:

@@ -1,7 +1,10 @@
 """Searches that found little: counted locally so the author sees what readers miss.
 
 Only the text of the search is kept, with how many times it was made: no IP
-address, no session, no time. The log lives in the index folder beside the
+address, no session, no time. The text is scrubbed first (kb.scrub): an e-mail
+address, IP address, phone number or link a reader typed is never stored. The app
+records only searches typed (or picked) in the app, never one opened from a link,
+and at most ``PER_SESSION`` per browser session. The log lives in the index folder beside the
 generations (``weak-searches.json``), is rewritten atomically under a lock, is
 capped in size, and is read only by the author's pages and ``kb faq``. The site
 can turn it off with ``record_weak_searches: false`` in ``site.yaml``.
@@ -16,11 +19,13 @@ import os
 from pathlib import Path
 
 from kb.fsutil import write_atomic
+from kb.scrub import scrub
 from kb.search import SearchResult
 
 LOG = "weak-searches.json"
 MAX_ENTRIES = 5000
 MAX_TEXT = 300
+PER_SESSION = 30
 
 
 def is_weak(result: SearchResult) -> bool:
@@ -54,7 +59,8 @@ def read(index_dir: Path) -> dict[str, int]:
 
 def record(index_dir: Path, result: SearchResult) -> bool:
     """Count a search if it was weak; return whether it was recorded."""
-    text = " ".join(result.query.split())[:MAX_TEXT].lower()
+    text = " ".join(scrub(" ".join(result.query.split())[: MAX_TEXT * 2]).split())
+    text = text[:MAX_TEXT].lower()
     if not text or not is_weak(result):
         return False
     index_dir = Path(index_dir)

@@ -28,13 +28,21 @@ def snippet(text: str, terms: set[str], width: int = 260) -> str:
     if not toks:
         cut = text[:width]
         return html.escape(cut) + ("…" if len(text) > width else "")
-    # choose the window that holds the most distinct matched terms
-    best, best_key = 0, (-1, 0)
+    # choose the window that holds the most distinct matched terms (the first such window):
+    # one pass with a sliding window, so a comment of megabytes takes linear time
+    best, best_count = 0, -1
+    counts: dict[str, int] = {}
+    j = 0
     for i, (_, a, _b) in enumerate(toks):
-        seen = {s for s, x, _ in toks[i:] if x - a <= width}
-        key = (len(seen), -i)
-        if key > best_key:
-            best, best_key = i, key
+        while j < len(toks) and toks[j][1] - a <= width:
+            counts[toks[j][0]] = counts.get(toks[j][0], 0) + 1
+            j += 1
+        if len(counts) > best_count:
+            best, best_count = i, len(counts)
+        s = toks[i][0]
+        counts[s] -= 1
+        if not counts[s]:
+            del counts[s]
     start = toks[best][1]
     back = text.rfind(". ", max(0, start - 80), start)
     start = back + 2 if back >= 0 else max(0, text.rfind(" ", 0, max(0, start - 30)) + 1)

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from kb.corpuslock import corpus_lock, corpus_root
 from kb.errors import KbError
 from kb.fsutil import fsync_dir, write_atomic
 
@@ -177,7 +178,18 @@ class ChangeSet:
         return list(self.changes)
 
     def commit(self) -> None:
-        """Write every file aside, then rename all into place; undo them all on failure."""
+        """Write every file aside, then rename all into place; undo them all on failure.
+
+        The corpus write lock is held throughout, and each file is checked under it to
+        still hold the text the change was planned from.
+        """
+        roots = sorted({corpus_root(p) for p in self.changes}, key=str)
+        with contextlib.ExitStack() as stack:
+            for root in roots:
+                stack.enter_context(corpus_lock(root))
+            self._commit()
+
+    def _commit(self) -> None:
         staged: list[tuple[str, Change]] = []
         done: list[Change] = []
         try:
@@ -211,8 +223,8 @@ def _rank(change: Change) -> int:
     the articles that carry tags, articles before their comments files.
     """
     name, folder = change.path.name, change.path.parent.name
-    if name == "site.yaml":
-        return 0
+    if name in ("site.yaml", "redactions.yaml"):
+        return 0  # a redaction is recorded before the comment's text is replaced
     if name == "tags.yaml":
         return 1
     return {"articles": 2, "comments": 3}.get(folder, 4)

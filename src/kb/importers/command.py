@@ -56,7 +56,7 @@ def _print_report(data: dict) -> None:
         print(f"tags added: {', '.join(data['tags_added'])}")
     if data["site_created"]:
         print("site.yaml created")
-    problems = [d for d in data["details"] if "(unparseable)" in d]
+    problems = [d for d in data["details"] if "(unparseable)" in d or "(too-long)" in d]
     notes = [f"note: {n}" for n in data["notes"]]
     for line in (problems + notes)[:SHOWN]:
         print(f"  {line}")

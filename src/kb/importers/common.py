@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from kb.errors import ImportFormatError
+from kb.scrub import EMAIL_MARK, IP_MARK, LINK_MARK, MARKS, PHONE_MARK, scrub
+
+__all__ = ["EMAIL_MARK", "IP_MARK", "LINK_MARK", "PHONE_MARK", "scrub_private"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -31,16 +34,12 @@ ATTACHMENT = "attachment"
 UNPUBLISHED = "unpublished"
 OTHER_TYPE = "other-type"
 POST_NOT_IMPORTED = "post-not-imported"
+REDACTED = "redacted"
+TOO_LONG = "too-long"
 
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_IPV4_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
-_IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _WORDS_RE = re.compile(r"[\W_]+", re.UNICODE)
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
-EMAIL_MARK = "[e-mail removed]"
-IP_MARK = "[IP removed]"
-LINK_MARK = "[link removed]"
 
 
 @dataclass
@@ -145,37 +144,15 @@ def normalise_text(text: str) -> str:
     """Return text reduced to lower-case words, for matching the same comment across sources."""
     text = re.sub(r"<[^>]+>", " ", text)
     text = unicodedata.normalize("NFKC", text).casefold()
-    for mark in (EMAIL_MARK, IP_MARK, LINK_MARK):
+    for mark in MARKS:
         text = text.replace(mark.casefold(), " ")
     text = _URL_RE.sub(" ", text)
     return _WORDS_RE.sub(" ", text).strip()
 
 
-def _host(url: str) -> str:
-    m = re.match(r"(?:https?://)?(?:www\.)?([^/:?#\s]+)", url.strip(), re.I)
-    return m.group(1).lower() if m else ""
-
-
-def _is_ipv6(candidate: str) -> bool:
-    if candidate.count(":") < 2 or ":::" in candidate:
-        return False
-    groups = candidate.split(":")
-    hexy = all(re.fullmatch(r"[0-9A-Fa-f]{0,4}", g) for g in groups)
-    return hexy and ("::" in candidate or len(groups) == 8) and any(groups)
-
-
 def scrub_private(text: str, site_url: str = "") -> str:
-    """Return text with e-mail addresses, IP addresses and links to other sites removed."""
-    own = _host(site_url)
-    text = _EMAIL_RE.sub(EMAIL_MARK, text)
-
-    def link(m: re.Match) -> str:
-        url = m.group(0)
-        return url if own and _host(url) == own else LINK_MARK
-
-    text = _URL_RE.sub(link, text)
-    text = _IPV4_RE.sub(IP_MARK, text)
-    return _IPV6_RE.sub(lambda m: IP_MARK if _is_ipv6(m.group(0)) else m.group(0), text)
+    """Return text with e-mail, IP addresses, phone numbers and foreign links replaced (kb.scrub)."""
+    return scrub(text, site_url)
 
 
 def clean_body(text: str) -> str:

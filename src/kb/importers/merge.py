@@ -11,6 +11,7 @@ The author's replies are signed with the name in ``site.yaml``, so kb recognises
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from typing import Any
 
 import yaml
 
-from kb.corpus import parse_date, read_corpus
+from kb.corpus import MAX_BODY, parse_date, read_corpus
 from kb.errors import UsageError
 from kb.importers import common as c
 from kb.model import Site
+from kb.scrub import MARKS
 from kb.store import ChangeSet, append_entries, dump_yaml, load_yaml, render_article, render_comment
 
 _AUTHOR = "\x00author"
@@ -76,6 +78,7 @@ class _State:
     articles: dict[str, tuple[str, str]]
     comment_ids: set[str]
     comment_keys: dict[tuple, str]
+    redacted: dict[str, str] = field(default_factory=dict)  # digest of a key -> redacted id
 
 
 def _url_key(url: str) -> str:
@@ -92,6 +95,13 @@ def comment_key(slug: str, author: str, when: dt.datetime, body: str, site: Site
     """Return what makes two comments under one article the same: author, day, normalised text."""
     who = _AUTHOR if site and site.is_author(author) else author.strip().casefold()
     return (slug, who, when.date(), c.normalise_text(body))
+
+
+def redaction_digest(key: tuple) -> str:
+    """Return the digest a redaction record keeps of a comment's key: no text can be read back."""
+    slug, who, day, text = key
+    raw = "\x1f".join([str(slug), str(who), day.isoformat(), str(text)])
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def _read_state(root: Path) -> _State:
@@ -119,7 +129,11 @@ def _read_state(root: Path) -> _State:
                 key = comment_key(str(data.get("article") or path.stem), item["author"], when,
                                   item["body"], site)
                 keys.setdefault(key, str(item["id"]))
-    return _State(root, site, set(corpus.tags), articles, ids, keys)
+    from kb.redact import read_records
+
+    redacted = {r["match"]: r["id"] for r in read_records(root) if r["match"]}
+    ids |= {r["id"] for r in read_records(root)}
+    return _State(root, site, set(corpus.tags), articles, ids, keys, redacted)
 
 
 def _read(path: Path) -> str | None:
@@ -225,9 +239,25 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
             report.skipped.append(c.Skip("comment", c.POST_NOT_IMPORTED, com.where, com.id))
             continue
         name = site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
+        if len(com.body) > 2 * MAX_BODY:  # not even worth scrubbing
+            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
+                                         f"{com.id}: {len(com.body):,} characters; the limit "
+                                         f"is {MAX_BODY:,}"))
+            continue
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
+        if len(body) > MAX_BODY:
+            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
+                                         f"{com.id}: {len(body):,} characters; the limit "
+                                         f"is {MAX_BODY:,}"))
+            continue
         key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
+        gone = state.redacted.get(redaction_digest(key)) if state.redacted else None
+        if gone and not existing:
+            mapped[com.id] = gone
+            report.skipped.append(c.Skip("comment", c.REDACTED, com.where,
+                                         f"removed at the reader's request (as {gone})"))
+            continue
         if existing:
             mapped[com.id] = existing
             report.skipped.append(c.Skip("comment", c.DUPLICATE, com.where, f"already in the corpus as {existing}"))
@@ -256,10 +286,11 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
 
 def _safe_name(name: str) -> str:
     """Return a commenter's name with any e-mail, IP address or link in it removed."""
+    name = " ".join(name.split())  # one line: a name never carries paragraphs or Markdown blocks
     scrubbed = c.scrub_private(name)
     if scrubbed == name:
         return name
-    for mark in (c.EMAIL_MARK, c.IP_MARK, c.LINK_MARK):
+    for mark in MARKS:
         scrubbed = scrubbed.replace(mark, " ")
     return " ".join(scrubbed.split()).strip(" ,;:()<>-") or "Anonymous"
 
@@ -272,9 +303,11 @@ def _parents_first(comments: list[c.SourceComment]) -> list[c.SourceComment]:
     seen: set[int] = set()
     for com in comments:
         chain: list[c.SourceComment] = []
+        on_chain: set[int] = set()  # a set: a chain thousands deep is walked in linear time
         current: c.SourceComment | None = com
-        while current is not None and id(current) not in seen and current not in chain:
+        while current is not None and id(current) not in seen and id(current) not in on_chain:
             chain.append(current)
+            on_chain.add(id(current))
             current = by_id.get(current.parent) if current.parent else None
         for item in reversed(chain):
             seen.add(id(item))

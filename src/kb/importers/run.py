@@ -6,7 +6,9 @@ import difflib
 from collections.abc import Callable
 from pathlib import Path
 
-from kb.errors import ImportFormatError, UsageError
+from kb.corpus import SLUG_RULE, valid_slug
+from kb.corpuslock import corpus_lock
+from kb.errors import ImportFormatError, UsageError, shown
 from kb.importers.common import Batch, Progress
 from kb.importers.merge import Report, plan_import
 
@@ -99,12 +101,19 @@ def import_files(source: str, files: list[Path], corpus: Path, *, article: str |
                  progress: Progress | None = None) -> Report:
     """Import files into the corpus folder; return the report (nothing written on a dry run)."""
     corpus = Path(corpus)
+    if article is not None and not valid_slug(article):
+        raise UsageError(f"--article {shown(article)} is not an article slug ({SLUG_RULE}); "
+                         "nothing was imported")
     if source == "pdf" and article:
         check_article(corpus, article)
     batch = read_batch(source, files, article=article, include_pages=include_pages,
                        mapping=mapping, progress=progress, corpus=corpus)
-    changes, report = plan_import(batch, corpus, author=author)
-    report.dry_run = dry_run
-    if not dry_run:
+    if dry_run:
+        changes, report = plan_import(batch, corpus, author=author)
+        report.dry_run = True
+        return report
+    # planned and written under the corpus lock: no other writer changes the files between
+    with corpus_lock(corpus):
+        changes, report = plan_import(batch, corpus, author=author)
         changes.commit()
     return report

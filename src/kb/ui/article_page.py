@@ -22,7 +22,7 @@ def _index(kb) -> None:
             routes.link("article", a["title"], article=a["slug"])
             c.meta_line(a["date"], f"{a['comments']} comments")
             if a.get("summary"):
-                st.caption(a["summary"])
+                st.caption(c.md(a["summary"]))
 
 
 def render() -> None:
@@ -37,7 +37,7 @@ def render() -> None:
     try:
         article = read_article(state.corpus_dir(), slug)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         routes.link("article", "All articles")
         return
     wanted = st.query_params.get("section")
@@ -45,7 +45,7 @@ def render() -> None:
                     s.anchor != "intro"), "")
     site = kb.manifest.get("site", {}).get("title") or "kb"
     st.set_page_config(page_title=f"{heading + ' · ' if heading else ''}{article.title} · {site}")
-    st.title(article.title)
+    st.title(c.md(article.title))
     labels = c.tag_labels(kb)
     c.meta_line(article.date.isoformat(), ", ".join(labels.get(t, t) for t in article.tags))
     c.links(c.outside_link(c.original(kb, slug), "This article on the original site"))
@@ -55,7 +55,7 @@ def render() -> None:
     for s in article.sections:
         marked = s.anchor == wanted
         if s.anchor != "intro":
-            st.header(s.heading, anchor=s.anchor, divider="gray" if marked else False)
+            st.header(c.md(s.heading), anchor=s.anchor, divider="gray" if marked else False)
         body = article_html(s.body)
         if marked:
             body = (f"<div class='kb-wanted' id='kb-wanted'><div class='kb-meta'>The section "

@@ -82,7 +82,7 @@ def _drill_down(kb, groups) -> None:
                           format_func=lambda i: next(f"{g['id']}: {g['representative'][:80]}"
                                                      for g in groups if g["id"] == i))
     g = next(g for g in groups if g["id"] == chosen)
-    st.write("Key terms: " + ", ".join(g["key_terms"]))
+    st.write(c.md("Key terms: " + ", ".join(g["key_terms"])))
     if g["covered_by"]:
         slug, _, anchor = g["covered_by"].partition("#")
         routes.link("article", f"Covered by: {g['covered_title']}", article=slug, section=anchor)

@@ -84,7 +84,7 @@ def _review(kb, docs, current, labels) -> None:
         try:
             apply_decisions(state.corpus_dir(), current, accept, reject, known=labels)
         except KbError as exc:
-            st.error(str(exc))
+            c.error(exc)
             return
         st.session_state["review_saved"] = (
             f"Saved: {len(accept)} accepted, {len(reject)} rejected.")
@@ -97,14 +97,14 @@ def _edit_one(docs, current, labels) -> None:
     if not cid:
         return
     if cid not in docs:
-        st.error(f"No comment {cid!r}.")
+        c.error(f"No comment {cid[:100]!r}.")
         return
     d = docs[cid]
     c.meta_line(d["author"], c._day(d["date"]), f"under “{d['article_title']}”")
     c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'])}</div>")
     rule = _split(d.get("rule_tags", ""))
     if rule:
-        st.caption("Tagged by rule: " + ", ".join(labels.get(t, t) for t in rule))
+        st.caption(c.md("Tagged by rule: " + ", ".join(labels.get(t, t) for t in rule)))
     hand, removed = current[cid]
     with st.form(f"edit_{cid}"):
         new_hand = st.multiselect("Hand tags", list(labels), default=hand, format_func=labels.get,
@@ -116,7 +116,7 @@ def _edit_one(docs, current, labels) -> None:
             try:
                 set_comment_tags(state.corpus_dir(), cid, new_hand, new_removed, known=labels)
             except KbError as exc:
-                st.error(str(exc))
+                c.error(exc)
             else:
                 st.success("Saved.")
 
@@ -134,6 +134,6 @@ def _new_tag(labels) -> None:
                     tag_id.strip(), label, description,
                     tuple(p.strip() for p in phrases.split(",") if p.strip())))
             except KbError as exc:
-                st.error(str(exc))
+                c.error(exc)
             else:
-                st.success(f"Added {tag_id}. The index is rebuilt on the next run.")
+                st.success(c.md(f"Added {tag_id}. The index is rebuilt on the next run."))

@@ -90,7 +90,7 @@ def render() -> None:
     st.set_page_config(page_title=" + ".join(labels.get(t, t) for t in raw.split(",")[:3])
                        + f" · Browse by tag · {site}")
     st.title("Browse by tag")
-    params.sync_from_url("b_tags", "tag", [], lambda v: [t for t in v.split(",") if t in labels])
+    params.sync_from_url("b_tags", "tag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
     chosen = st.multiselect("Tags (comments carrying all of them)", options=list(labels),
                             format_func=labels.get, key="b_tags")
@@ -99,9 +99,9 @@ def render() -> None:
     params.write_to_url("b_tags", "tag", ",".join(chosen))
     params.write_to_url("b_sort", "sort", "" if sort == "newest" else sort)
     if not chosen:
-        unknown = ", ".join(t for t in raw.split(",") if t not in labels)
+        unknown = ", ".join(t for t in params.url_list(raw) if t not in labels)
         if unknown:
-            st.error(f"Unknown tag: {unknown}. Pick one from the list.")
+            c.error(f"Unknown tag: {unknown[:200]}. Pick one from the list.")
         routes.link("browse", "All tags")
         return
     try:
@@ -113,17 +113,17 @@ def render() -> None:
                                       offset=(page - 1) * PER_PAGE, threshold=threshold,
                                       wait=False)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
     names = " + ".join(labels[t] for t in chosen)
-    st.subheader(f"{names}: {total} comments")
+    st.subheader(c.md(f"{names}: {total} comments"))
     for t in chosen:
         info = next(x for x in counts if x["id"] == t)
         often = ", ".join(labels.get(o["tag"], o["tag"]) for o in info["together"])
-        st.caption(f"{labels[t]}: {info.get('description', '')} — {info['hand']} tagged by the "
-                   f"author, {info['rule']} from their wording, {info['suggested']} suggested "
-                   "(not checked yet)."
-                   + (f" Often together with: {often}." if often else ""))
+        st.caption(c.md(f"{labels[t]}: {info.get('description', '')} — {info['hand']} tagged by "
+                        f"the author, {info['rule']} from their wording, {info['suggested']} "
+                        "suggested (not checked yet)."
+                        + (f" Often together with: {often}." if often else "")))
     for i, hit in enumerate(hits):
         if hit.kind == "story":
             c.story_card(kb, hit, labels, key=f"b{i}")

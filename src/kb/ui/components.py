@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+import logging
+import re
+from pathlib import Path
 
 import streamlit as st
 
@@ -18,8 +21,14 @@ AUTHOR_BOX = (
 
 
 def html_block(fragment: str) -> None:
-    """Show HTML that was built here from escaped or sanitized pieces."""
-    st.markdown(fragment, unsafe_allow_html=True)
+    """Show HTML that was built here from escaped or sanitized pieces.
+
+    Streamlit reads it as Markdown in which raw HTML is allowed: the fragment is put in
+    one HTML block (a div first, no blank line inside, which would end the block), so no
+    escaped text in it (a name, a label) is ever read as Markdown.
+    """
+    body = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n", fragment.strip())
+    st.markdown(f"<div class='kb-html'>{body}</div>", unsafe_allow_html=True)
 
 
 def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
@@ -67,6 +76,8 @@ a.kb-out::after{content:" ↗";text-decoration:none;display:inline-block;margin-
 }
 .stButton button{height:auto;min-height:2.5rem;white-space:normal;text-align:left}
 .stButton button p{white-space:normal}
+.kb-code{font-family:monospace;white-space:pre-wrap;background:#f6f6f6;padding:0.4rem;
+  margin:0 0 0.6rem 0;border-radius:0.3rem}
 </style>
 """
 
@@ -119,7 +130,7 @@ def advice_card(hit: Hit, labels: dict[str, str]) -> None:
     """Show one piece of advice: an article section or an author reply."""
     with st.container(border=True):
         if hit.kind == "section":
-            st.markdown(f"**{_md_text(hit.title)}**")
+            st.markdown(f"**{md(hit.title)}**")
             meta_line(hit.article_title, hit.date)
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
             routes.link("article", f"Read the section “{hit.title}”", article=hit.article,
@@ -135,6 +146,51 @@ def advice_card(hit: Hit, labels: dict[str, str]) -> None:
 def _md_text(text: str) -> str:
     """Escape Markdown control characters in our own short labels."""
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~:$" else c for c in text)
+
+
+def md(text: object) -> str:
+    """Return text for a place Streamlit renders as Markdown (titles, captions, boxes, labels).
+
+    The text is put on one line and every Markdown mark is escaped, so text from a URL,
+    a name or the corpus shows as typed: no image loads, no link, no heading, no code.
+    """
+    text = " ".join(str(text).split())
+    # the renderer turns bare addresses into links even with their marks escaped: a
+    # zero-width space in "://", after "//", "www." and "@" keeps them text
+    text = re.sub(r"(//|(?<![\w])www\.|@)", "\\1\u200b", text, flags=re.I)
+    text = text.replace("://", "\u200b://")
+    text = "".join("\\" + c if c in "\\`*_{}[]()#!<>|~$&" else c for c in text)
+    return _lead(text)
+
+
+def _lead(text: str) -> str:
+    """Escape a list marker or an item number at the start, which would make a list."""
+    m = re.match(r"(\d+)([.)])", text)
+    if m:
+        return m.group(1) + "\\" + text[m.end(1):]
+    return "\\" + text if text[:1] in "-+=>" and text else text
+
+
+_ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
+def public(message: object, limit: int = 300) -> str:
+    """Return an error message fit for the page: its first line, no server paths, cut short."""
+    from kb.ui import state
+
+    text = str(message).strip().splitlines()[0] if str(message).strip() else "Something failed."
+    cfg = state.settings()
+    for folder, name in ((cfg.corpus, "the corpus"), (cfg.index, "the index")):
+        for form in {str(folder), str(Path(folder).resolve())}:
+            text = text.replace(form + "/", "").replace(form, name)
+    text = _ABS_PATH.sub(lambda m: m.group(1), text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error(message: object) -> None:
+    """Show an error in one line, without server paths, as plain text."""
+    logging.getLogger("kb.ui").info("shown to a reader: %s", message)
+    st.error(md(public(message)))
 
 
 def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str,

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+MAX_LIST = 20  # values of one list in a link (tags): more is no view anyone needs
+
+
+def url_list(value: str, allowed=None) -> list[str]:
+    """Return the values of a comma-separated link parameter: known ones, once each, capped."""
+    out: dict[str, None] = {}
+    for v in value.split(",", 10 * MAX_LIST)[: 10 * MAX_LIST]:
+        v = v.strip()
+        if v and (allowed is None or v in allowed):
+            out[v] = None
+            if len(out) >= MAX_LIST:
+                break
+    return list(out)
+
 
 def sync_from_url(key: str, param: str, default="", parse=lambda v: v) -> None:
     """Before a widget is drawn: load its value from the URL when the URL changed.

@@ -46,7 +46,9 @@ def link(name: str, label: str, key: str | None = None, **params: str) -> None:
     link: Streamlit pushes an extra history entry for the new query string on the old page,
     so Back landed on that entry instead of the view the reader came from.
     """
-    st.markdown(anchor(name, label, **params), unsafe_allow_html=True)
+    from kb.ui.components import html_block  # one HTML block: the label is never Markdown
+
+    html_block(anchor(name, label, **params))
 
 
 def anchor(name: str, label: str, **params: str) -> str:

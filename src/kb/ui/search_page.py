@@ -28,11 +28,12 @@ def _set_query(text: str) -> None:
     st.session_state["q"] = text
     st.query_params["q"] = text
     st.session_state["_url_q"] = text
+    st.session_state["_typed_q"] = text  # picked in the app: counts as typed
 
 
 def _filters(kb, labels: dict[str, str]) -> Filters:
     articles = {a["slug"]: a["title"] for a in kb.articles()}
-    params.sync_from_url("f_tags", "ftag", [], lambda v: [t for t in v.split(",") if t in labels])
+    params.sync_from_url("f_tags", "ftag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("f_article", "farticle", "", lambda v: v if v in articles else "")
     params.sync_from_url("f_answered", "answered", False, lambda v: v == "1")
     params.sync_from_url("f_since", "since", None, _parse_date)
@@ -80,7 +81,7 @@ def _similar_view(kb, like: str, labels) -> None:
         origin = kb.get(like)
         hits = kb.similar(like, limit=10)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
     query = st.query_params.get("q", "")
     st.subheader(f"Stories like {origin['author']}'s")
@@ -111,7 +112,7 @@ def render() -> None:
     shown = st.query_params.get("q", "")
     what = "Stories like this one" if like else (f"“{_short(shown)}”" if shown else "Search")
     st.set_page_config(page_title=f"{what} · {name}")
-    st.title(site.get("title") or "Search")
+    st.title(c.md(site.get("title") or "Search"))
     st.caption("Tell your situation in your own words. You will find the advice that fits and "
                "readers who were where you are, with the author's answers.")
     labels = c.tag_labels(kb)
@@ -121,7 +122,7 @@ def render() -> None:
 
     params.sync_from_url("q", "q", "")
     text = st.text_area(
-        "Describe your situation", key="q", height=100,
+        "Describe your situation", key="q", height=100, on_change=_typed,
         placeholder="e.g. my girlfriend left after three years and won't answer my texts",
         help="Ctrl+Enter or the Search button searches.",
     )
@@ -147,25 +148,25 @@ def render() -> None:
     try:
         result = kb.search(text, filters=filters, limit=n)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         return
-    _record(kb, result, filters)
+    _record(kb, result, filters, text)
     if not result.fits and (result.advice or result.stories):
         c.html_block(f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> If they miss "
                      "your situation, try telling it in other words, or browse by tag.</div>")
     if result.did_you_mean:
-        st.info(f"Did you mean: **{c._md_text(result.did_you_mean)}**?")
+        st.info(f"Did you mean: **{c.md(result.did_you_mean)}**?")
         st.button("Search for that instead", key="dym", on_click=_set_query,
                   args=(result.did_you_mean,))
     if result.relaxed:
-        st.caption(result.relaxed.capitalize() + ".")
+        st.caption(c.md(result.relaxed.capitalize() + "."))
     if result.truncated:
         st.caption("Your text was long, so only its beginning was used.")
     if filters.answered:
         st.caption("Showing only the readers' stories the author answered; the advice is "
                    "not filtered by that.")
     if not result.advice and not result.stories:
-        st.warning(result.message or "Nothing matched.")
+        st.warning(c.md(result.message or "Nothing matched."))
         st.write("You can also browse readers' stories by topic:")
         routes.link("browse", "Browse by tag")
         return
@@ -185,16 +186,22 @@ def render() -> None:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
 
 
-def _record(kb, result, filters) -> None:
+def _record(kb, result, filters, text: str) -> None:
     """Count a weak search once per session and text (see kb.searchlog), if the site allows."""
     if filters != Filters() or not kb.manifest.get("site", {}).get("record_weak_searches", True):
         return
+    if st.session_state.get("_typed_q", "").strip() != text.strip():
+        return  # opened from a link, not typed here: a crafted link must not write the log
     seen = st.session_state.setdefault("_recorded", set())
-    if result.query in seen:
+    if result.query in seen or len(seen) >= searchlog.PER_SESSION:
         return
     seen.add(result.query)
     with contextlib.suppress(OSError):  # a read-only index folder must not break searching
         searchlog.record(kb.index_dir, result)
+
+
+def _typed() -> None:
+    st.session_state["_typed_q"] = st.session_state.get("q", "")
 
 
 def _more(key: str) -> None:

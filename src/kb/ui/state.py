@@ -19,7 +19,7 @@ import streamlit as st
 
 from kb import settings as kb_settings
 from kb.corpus import corpus_files
-from kb.errors import BusyError, CorpusError, KbError
+from kb.errors import BusyError, CorpusError, IndexWriteError, KbError
 from kb.index import build_index, current_generation
 from kb.search import KnowledgeBase
 from kb.semantic import build as vector_build
@@ -94,7 +94,7 @@ def knowledge_base() -> KnowledgeBase | None:
     """Return the knowledge base, building or updating the index first when needed."""
     cfg = settings()
     if not cfg.corpus.is_dir():
-        st.error(f"No corpus folder at {cfg.corpus}. Set KB_CORPUS to the corpus folder.")
+        st.error("No corpus folder was found. Set KB_CORPUS to the corpus folder.")
         return None
     signature = _signature(cfg.corpus)
     seen = _built_signatures()
@@ -113,15 +113,22 @@ def knowledge_base() -> KnowledgeBase | None:
             seen[key] = signature
         except CorpusError as exc:
             if first:
-                st.error(f"The corpus has problems, so no index could be built: {exc}")
+                _error(f"The corpus has problems, so no index could be built: {exc}")
                 return None
-            st.warning(f"The corpus has problems; showing the last good index. {exc}")
+            from kb.ui.components import md, public
+
+            st.warning(md(public(f"The corpus has problems; showing the last good index. {exc}")))
+        except IndexWriteError as exc:
+            if first:
+                _error(exc)
+                return None
+            seen[key] = signature  # a read-only index is served as it was built
         except BusyError:
             if first:
                 st.info("The index is being built by another process; reload in a moment.")
                 return None
         except KbError as exc:
-            st.error(str(exc))
+            _error(exc)
             return None
         finally:
             bar.empty()
@@ -141,6 +148,12 @@ def _learn_suggestions(kb: KnowledgeBase) -> None:
 
     with contextlib.suppress(Exception):  # suggestions are an extra; a page must still draw
         tagstats.learn_in_background(kb)
+
+
+def _error(message) -> None:
+    from kb.ui.components import error
+
+    error(message)
 
 
 def knowledge_base_for(index_dir: str) -> KnowledgeBase:

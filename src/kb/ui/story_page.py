@@ -22,7 +22,7 @@ def render() -> None:
     try:
         docs = kb.thread(comment)
     except KbError as exc:
-        st.error(str(exc))
+        c.error(exc)
         routes.link("search", "Go to search")
         return
     first = docs[0]
