@@ -190,30 +190,29 @@ def _block_value(body: str, indent: int) -> str:
 
 
 def _replace_body(text: str, path: Path, comment_id: str, body: str) -> str:
-    """Return the comments file's text with one comment's ``body:`` replaced, nothing else."""
-    from kb.redact import _entry_range, _plain, _replace_key
+    """Return the comments file's text with one comment's ``body:`` replaced, nothing else.
 
-    start, end, entry, items = _entry_range(path, text, comment_id)
+    The entry is found by parsing (kb.edit); the result is parsed again and must differ
+    from the file in that one value only.
+    """
+    from kb.edit import entry_of, set_key
+
     lines = text.splitlines(True)
-    indent = next(
-        (
-            len(m.group(1))
-            for line in lines[start:end]
-            if (m := re.match(r"^(\s*-?\s*)body:", line))
-        ),
-        4,
-    )
-    lines, _ = _replace_key(lines, start, end, "body", _block_value(body, indent))
-    new = "".join(lines)
-    _, _, after, after_items = _entry_range(path, new, comment_id)
-    others = [_plain(x) for x in items if x is not entry]
-    others_after = [_plain(x) for x in after_items if str(x.get("id")) != comment_id]
-    same = {k: v for k, v in _plain(entry).items() if k != "body"}
-    if (
-        others != others_after
-        or after.get("body") != body.strip() + "\n"
-        or {k: v for k, v in _plain(after).items() if k != "body"} != same
-    ):
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    entry = entry_of(path, "".join(lines), comment_id)
+    column = entry.keys["body"][2] if "body" in entry.keys else entry.column
+    new = "".join(set_key(lines, entry, "body", _block_value(body, column)))
+
+    def comments(t: str) -> list:
+        data = yaml.safe_load(t) or {}
+        return [dict(x) for x in data.get("comments") or [] if isinstance(x, dict)]
+
+    before, after = comments(text), comments(new)
+    for old in before:
+        if str(old.get("id")) == comment_id:
+            old["body"] = body.strip() + "\n"
+    if before != after:
         raise StoreError(
             f"{path}: cannot update {comment_id} without touching other entries; "
             "nothing was written"
