@@ -213,7 +213,7 @@ def test_weak_searches_are_recorded_but_never_shown_to_readers(app, tmp_path):
     from kb import searchlog
 
     at = app().run()
-    at.text_input(key="q").input("zebra quantum").run()
+    at.text_area(key="q").input("zebra quantum").run()
     assert not at.exception
     assert searchlog.read(tmp_path / "index") == {"zebra quantum": 1}
     assert "zebra quantum" not in texts(app().run())
@@ -224,10 +224,10 @@ def test_the_search_log_keeps_no_private_data_and_no_opened_links(app, tmp_path)
     from kb import searchlog
 
     at = app(q="zebra quokka sam.k@mailbox.example").run()  # opened from a link
-    assert not at.exception and at.text_input(key="q").value.startswith("zebra")
+    assert not at.exception and at.text_area(key="q").value.startswith("zebra")
     assert searchlog.read(tmp_path / "index") == {}
     at = app().run()
-    at.text_input(key="q").input("zebra call me +44 20 7946 0958 or jane dot doe at gmail dot com "
+    at.text_area(key="q").input("zebra call me +44 20 7946 0958 or jane dot doe at gmail dot com "
                                  "from 203.0.113.5.").run()
     assert not at.exception
     log = (tmp_path / "index" / searchlog.LOG).read_text()
@@ -242,7 +242,7 @@ def test_site_can_turn_off_the_search_log(app, corpus_copy, tmp_path):
 
     site = corpus_copy / "site.yaml"
     site.write_text(site.read_text() + "record_weak_searches: false\n")
-    app().run().text_input(key="q").input("zebra quantum").run()
+    app().run().text_area(key="q").input("zebra quantum").run()
     assert searchlog.read(tmp_path / "index") == {}
 
 

@@ -40,7 +40,7 @@ def app_env(tmp_path_factory):
         st.cache_resource.clear()
         st.cache_data.clear()
         at = _open(None)
-        at.text_input(key="q").input(MARKER).run()  # typed: only typed searches are counted
+        at.text_area(key="q").input(MARKER).run()  # typed: only typed searches are counted
         assert not at.exception
         from kb import searchlog
 

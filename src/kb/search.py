@@ -305,6 +305,7 @@ class _Query:
     vector: np.ndarray
     mode: str
     _sims: np.ndarray | None = None
+    words_matched: int = 0  # documents the reader's words matched, in both lists
 
     @property
     def sims(self) -> np.ndarray:
@@ -702,6 +703,7 @@ class KnowledgeBase:
                                                   max(POOL, want))
                                if clauses else ([], np.zeros(arrays.doc_count, dtype=bool)))
             order = fuse(scored, near)
+            sem.words_matched += int(np.count_nonzero(matched))
             close[: len(matched)] |= matched
             total = int(np.count_nonzero(close))
         hits = []
@@ -745,12 +747,19 @@ class KnowledgeBase:
                     sem = _Query(meaning, meaning.embed(clean), mode)
             result.mode = sem.mode if sem else "words"
             self._run(s, arrays, weighted, filters, limit, offset, result, sem)
-            if not result.advice and not result.stories:
-                self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
             if sem is not None:
                 sims = [h.similarity for h in result.advice + result.stories
                         if h.similarity is not None]
                 result.best_similarity = round(max(sims), 4) if sims else None
+                if (sem.mode == "hybrid" and not sem.words_matched
+                        and (result.best_similarity or 0.0) < FIT_SIMILARITY):
+                    # not one word known and nothing close in meaning ("zzzz qqqq", typos):
+                    # what words can still do (spelling, fewer filters) says more
+                    result.advice, result.stories = [], []
+                    result.total_advice = result.total_stories = 0
+                    result.best_similarity = None
+            if not result.advice and not result.stories:
+                self._relax(s, arrays, clean, suggestion, filters, limit, offset, result)
         result.fits = fits(result)
         return result
 

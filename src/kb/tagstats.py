@@ -139,6 +139,12 @@ def learn_in_background(kb: KnowledgeBase) -> None:
         if not gen[1] or gen in _WARMED:
             return
         _WARMED.add(gen)
+    # What learning imports (scikit-learn, and pandas with it) is imported here, once per
+    # process: imported first in a background thread while a page imports pandas for its
+    # chart, Python can hand one of them a half-initialised module ("partially initialized
+    # module 'pandas' has no attribute 'Timestamp'").
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
 
     def learn():
         with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks

@@ -60,6 +60,9 @@ def _vectors_in_background(index_dir: Path) -> dict | None:
             return job
         if vector_build.status(gen, 0)["complete"]:
             return None
+        import onnxruntime  # noqa: F401 - imported here, not first in the thread (see tagstats)
+        import tokenizers  # noqa: F401
+
         job = {"done": 0, "total": 0, "gen": gen.name}
 
         def progress(n, total, _what):
