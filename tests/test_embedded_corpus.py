@@ -165,3 +165,18 @@ def test_searches_that_do_not_fit_are_weak_searches(embedded_kb, tmp_path):
     assert searchlog.record(tmp_path, cat)
     assert not searchlog.record(tmp_path, embedded_kb.search(load_judgments(JUDGMENTS)[0].text))
     assert searchlog.read(tmp_path) == {"my cat keeps scratching the sofa": 1}
+
+
+@pytest.mark.slow
+def test_with_vectors_what_fits_is_told_by_closeness_in_meaning(embedded_semantic_kb):
+    """The cosine threshold of kb.search.fits, on the figures the README states."""
+    import yaml
+
+    on = [j.text for f in (JUDGMENTS, PLAIN) for j in load_judgments(f)]
+    off = yaml.safe_load(OFF_TOPIC.read_text("utf-8"))["queries"]
+    results = {t: embedded_semantic_kb.search(t) for t in on + off}
+    assert all(r.mode == "hybrid" and r.best_similarity is not None for r in results.values())
+    assert sum(not results[t].fits for t in on) <= 1  # of 86
+    assert sum(not results[t].fits for t in off) >= 28  # of 32
+    cat = results["my cat keeps scratching the sofa"]
+    assert not cat.fits and cat.stories  # the closest are still shown

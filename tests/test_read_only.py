@@ -103,4 +103,6 @@ def test_search_and_suggestions_read_a_read_only_index(read_only_index, clean_en
     env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(index))
     for argv in (["search", "wife moved out"], ["tags", "--suggest"], ["similar", "c-000004"]):
         r = subprocess.run(kb_command() + argv, env=env, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0 and r.stderr == "", (argv, r.stderr)
+        # nothing on stderr but, for a search, the line saying it uses words (no vectors here)
+        quiet = r.stderr == "" or r.stderr.startswith("kb: searching by words only:")
+        assert r.returncode == 0 and quiet and r.stderr.count("\n") <= 1, (argv, r.stderr)

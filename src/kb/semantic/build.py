@@ -59,7 +59,8 @@ def _changed_docs(gen: Path, old_gen: Path, before: dict) -> tuple[list, dict] |
     if new is None or old is None or "ids" not in before:
         return None
     old_digest = {d: g for a in old.values() for d, g in a["docs"].items()}
-    known = dict(zip(before["ids"].tolist(), before["digests"].tolist(), strict=True))
+    known = {i.decode("utf-8", "surrogatepass"): d
+             for i, d in zip(before["ids"].tolist(), before["digests"].tolist(), strict=True)}
     ix = whoosh_index.open_dir(str(gen))
     try:
         with ix.searcher() as s:
