@@ -148,3 +148,28 @@ def test_negation_words_stay_in_the_query():
 def test_a_search_with_no_hits_does_not_fit(kb):
     r = kb.search("zebra quantum")
     assert r.fits is False and r.as_dict()["fits"] is False
+
+
+def test_a_negation_and_its_word_count_as_a_pair(corpus_copy, tmp_path, monkeypatch):
+    """"no contact": a story holding both words ranks above one that says "contact" and "ex"
+    more often (and leads without the pair)."""
+    from kb import search as search_module
+    from kb.index import build_index
+    from kb.search import KnowledgeBase
+
+    path = corpus_copy / "comments" / "space.yaml"
+    path.write_text(path.read_text("utf-8") + (
+        '  - id: "c-000030"\n    author: "Ana"\n    date: 2014-01-01\n    body: |\n'
+        "      We have had no contact since March.\n"
+        '  - id: "c-000031"\n    author: "Bo"\n    date: 2014-01-02\n    body: |\n'
+        "      My ex and I keep contact for the kids; my ex calls.\n"), "utf-8")
+    build_index(corpus_copy, tmp_path / "index")
+    kb = KnowledgeBase(tmp_path / "index")
+
+    def order():
+        ids = [h.id for h in kb.search("no contact with my ex", mode="words").stories]
+        return [i for i in ids if i in ("c-000030", "c-000031")]
+
+    assert order() == ["c-000030", "c-000031"]
+    monkeypatch.setattr(search_module, "NEGATION_STEMS", frozenset())
+    assert order() == ["c-000031", "c-000030"]  # without the pair, the other one leads

@@ -45,6 +45,9 @@ STOP_WORDS = frozenset(
 # "no contact", "not in love": these carry the situation, so search and the index keep them
 # (they are not in STOP_WORDS); the grouping of questions leaves them out with the rest.
 NEGATIONS = frozenset({"no", "not"})
+# Stems that with the next one say a situation ("no contact", "never texts", "without
+# warning"): search favours documents holding both (kb.search.negation_pairs).
+NEGATION_STEMS = frozenset({"no", "not", "never", "without"})
 
 MIN_WORD = 2
 _ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS, minsize=MIN_WORD, cachesize=-1)

@@ -34,7 +34,7 @@ from whoosh.automata.lev import levenshtein_automaton
 from whoosh.scoring import BM25F
 from whoosh.spelling import Corrector, ListCorrector
 
-from kb.analysis import STOP_WORDS, synonyms, terms
+from kb.analysis import NEGATION_STEMS, STOP_WORDS, synonyms, terms
 from kb.errors import NotFoundError, UsageError, shown
 from kb.index import current_generation, open_index, read_manifest
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
@@ -190,6 +190,17 @@ def fits(result: SearchResult) -> bool:
         return result.best_similarity >= FIT_SIMILARITY
     best = max((h.score for h in result.advice + result.stories), default=0.0)
     return best >= FIT_SCORE
+
+
+def negation_pairs(text: str) -> set[tuple[str, str]]:
+    """Return the pairs a negation forms with the stem after it ("no contact", "not ... love").
+
+    The index keeps no word positions, so a pair is the two stems both in a document's body:
+    a document that holds "no" and "contact" ranks above one that holds "contact" alone.
+    """
+    stems = terms(text)
+    return {(a, b) for a, b in zip(stems, stems[1:], strict=False)
+            if a in NEGATION_STEMS and b not in NEGATION_STEMS}
 
 
 def _date_str(value) -> str:
@@ -674,11 +685,17 @@ class KnowledgeBase:
         candidates = top(scores, matched, pool)
         if not candidates:
             return [], matched
-        # the coordination bonus: the share of the reader's stems in the body or heading
+        # the coordination bonus: the share of the reader's stems in the body or heading, a
+        # negation and its word ("no contact", see negation_pairs) counting once more when the
+        # body holds both
         cand = np.array(candidates, dtype=np.int64)
         present = np.zeros(len(cand), dtype=np.int64)
         for t in qterms:
-            has = _holds(arrays.docs(s, "body", t), cand) | _holds(arrays.docs(s, "heading", t), cand)
+            if isinstance(t, tuple):
+                has = np.logical_and.reduce([_holds(arrays.docs(s, "body", w), cand) for w in t])
+            else:
+                has = (_holds(arrays.docs(s, "body", t), cand)
+                       | _holds(arrays.docs(s, "heading", t), cand))
             present += has
         n_terms = max(1, len(qterms))
         scored = [(float(scores[d]) * (1.0 + COORD * (int(k) / n_terms)), d)
@@ -767,7 +784,7 @@ class KnowledgeBase:
         clauses = self._clauses(s, weighted)
         if not clauses and sem is None:
             return
-        qterms = {t for t, _ in weighted}
+        qterms = {t for t, _ in weighted} | negation_pairs(result.query)
         advice_filters = replace(filters, answered=False)  # "answered" is about stories
         result.advice, result.total_advice = self._ranked(
             s, arrays, clauses, self._mask(s, arrays, advice_filters, ADVICE_KINDS), qterms, limit,
