@@ -1,6 +1,7 @@
 """Take screenshots of the app's main pages at desktop and phone width (Debian's chromium).
 
-Usage: .venv/bin/python docs/screenshots.py  (starts the app on the embedded corpus)
+Usage: .venv/bin/python docs/screenshots.py  (indexes the embedded corpus with its vectors,
+then starts the app on it)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ VIEWS = {
     "story": "/story?comment=c-100002",
     "section": "/article?article=giving-space-without-disappearing&section=how-long-is-too-long",
     "offtopic": "/?q=my+cat+keeps+scratching+the+sofa",
+    "plain": "/?q=my+bf+ghosted+me+after+3+yrs",
 }
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -31,7 +33,13 @@ def main() -> None:
     """Start the app, visit each view at each size, save PNGs under docs/."""
     from playwright.sync_api import sync_playwright
 
+    from kb.index import build_index
+    from kb.semantic import build as vector_build
+
     work = Path(tempfile.mkdtemp())
+    # the index with its vectors, as a reader finds it once the first start is over
+    build_index(REPO / "corpus", work / "index")
+    vector_build.complete(work / "index")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     app = RunningApp(REPO / "corpus", work / "index", env, work / "app.log")
     try:

@@ -42,7 +42,7 @@ from kb.scoring import IndexArrays, top
 from kb.segments import read_words
 from kb.semantic import build as vector_build
 from kb.semantic import model as semantic_model
-from kb.semantic.vectors import VECTORS, dequantize, read_vectors
+from kb.semantic.vectors import SEARCHED, VECTORS, dequantize, read_vectors
 from kb.snippets import snippet
 
 MAX_QUERY_CHARS = 2000
@@ -504,7 +504,7 @@ class KnowledgeBase:
         if cached is not None and cached[0] == gen and cached[1] == stamp:
             return cached[2] if isinstance(cached[2], Meaning) else None, cached[3]
         meaning, why = None, ""
-        data = read_vectors(gen) if stamp else None
+        data = read_vectors(gen, SEARCHED) if stamp else None
         if data is None or not len(data["docnums"]):
             why = "this index has no vectors yet (`kb build` makes them)"
         else:

@@ -104,10 +104,11 @@ def _save_npz(path: Path, **arrays) -> None:
     fsync_dir(path.parent)
 
 
-def _load_npz(path: Path) -> dict | None:
+def _load_npz(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:
+    """Return the arrays of an .npz (only ``keys``, where given), None if it cannot be read."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+            return {k: z[k] for k in z.files if keys is None or k in keys}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError):
         return None
 
@@ -222,9 +223,13 @@ class VectorReport:
                 "seconds": round(self.seconds, 3), "model": self.model}
 
 
-def read_vectors(gen: Path) -> dict | None:
-    """Return a generation's vector file as arrays, or None if it has none (or it is unreadable)."""
-    data = _load_npz(Path(gen) / VECTORS)
+SEARCHED = ("docnums", "q", "scale", "model", "complete")  # what search reads of a file
+
+
+def read_vectors(gen: Path, keys: tuple[str, ...] | None = None) -> dict | None:
+    """Return a generation's vector file as arrays (only ``keys``, where given), or None if
+    it has none (or it is unreadable)."""
+    data = _load_npz(Path(gen) / VECTORS, keys)
     if data is None or not {"docnums", "q", "scale", "model"} <= data.keys():
         return None
     return data
