@@ -339,3 +339,28 @@ def test_a_tag_list_repeated_thousands_of_times_is_read_once(app):
     assert time.perf_counter() - started < 10  # a hang guard; it takes well under a second
     assert not at.exception
     assert at.multiselect(key="b_tags").value == ["breakup"]
+
+
+def test_first_start_searches_by_words_at_once_and_by_meaning_once_the_vectors_are_made(
+        app, tmp_path):
+    """The words index serves the first page; the vectors follow in the background."""
+    import time
+
+    from kb.index import current_generation
+    from kb.semantic import vectors as V
+
+    at = app(q="how can I believe him again after he slept with someone at his job").run()
+    assert not at.exception
+    assert any("Search by meaning is getting ready" in (p.proto.text or "")
+               for p in at.get("progress"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        data = V.read_vectors(current_generation(tmp_path / "index"))
+        if data is not None and bool(data["complete"]):
+            break
+        time.sleep(0.2)
+    at = app(q="how can I believe him again after he slept with someone at his job").run()
+    assert not at.exception
+    assert not at.get("progress")
+    # not one word in common with the story, found by meaning
+    assert "I found out my husband cheated with a coworker" in texts(at)

@@ -137,9 +137,10 @@ def knowledge_base() -> KnowledgeBase | None:
             bar.empty()
     job = _vectors_in_background(cfg.index)
     if job is not None:
-        done = f" ({job['done']} of {job['total']} texts)" if job["total"] else ""
-        st.caption(f"Search by meaning is getting ready{done}; until it is, results lean on "
-                   "the words you type.")
+        done = f": {job['done']} of {job['total']} texts" if job["total"] else ""
+        st.progress(job["done"] / job["total"] if job["total"] else 0.0,
+                    text=f"Search by meaning is getting ready{done}. Until it is, results lean "
+                         "on the words you type; reload to see it grow.")
     kb = _knowledge_base(key)
     _learn_suggestions(kb)
     return kb
