@@ -182,3 +182,11 @@ def test_with_vectors_what_fits_is_told_by_closeness_in_meaning(embedded_semanti
     assert sum(not results[t].fits for t in off) >= 21  # of 32
     cat = results["my cat keeps scratching the sofa"]
     assert not cat.fits and cat.stories  # the closest are still shown
+
+
+@pytest.mark.slow
+def test_a_short_query_the_model_reads_poorly_leans_on_its_words(embedded_semantic_kb):
+    """"she feels smothered" (best cosine 0.35): the stories that say "smothered" come first."""
+    result = embedded_semantic_kb.search("she feels smothered")
+    assert result.mode == "hybrid"
+    assert {"c-100098", "c-300093"} <= {h.id for h in result.stories[:3]}

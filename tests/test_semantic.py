@@ -213,7 +213,7 @@ def test_meaning_finds_a_story_told_in_other_words(semantic_index):
     assert words.stories == []  # not one word in common
     hybrid = kb.search(text)
     assert hybrid.mode == "hybrid" and hybrid.stories[0].id == "c-000020"
-    assert hybrid.best_similarity == max(h.similarity for h in hybrid.advice + hybrid.stories)
+    assert hybrid.best_similarity == max(h.similarity for h in meaning.advice + meaning.stories)
 
 
 def test_filters_hold_for_the_meaning_ranking_too(semantic_index):
@@ -261,3 +261,14 @@ def test_fusion_scales_each_ranking_before_weighing():
     assert scores[3] == pytest.approx(1 - WORDS_SHARE)  # bottom by words, top by meaning
     assert scores[4] == pytest.approx((1 - WORDS_SHARE) * 0.5)
     assert [d for _, d in fused][0] == (3 if WORDS_SHARE < 0.5 else 1)
+
+
+def test_unsure_meaning_weighs_less():
+    from kb.search import SURE_MEANING, WORDS_SHARE, fuse
+
+    lo, hi = SURE_MEANING
+    words = [(10.0, 1), (1.0, 2)]
+    for best, share in ((hi + 0.1, 1.0), ((lo + hi) / 2, 0.5), (lo - 0.1, 0.0)):
+        scores = dict((d, s) for s, d in fuse(words, [(best, 2), (best - 0.2, 1)]))
+        assert scores[2] == pytest.approx((1 - WORDS_SHARE) * share)
+        assert scores[1] == pytest.approx(WORDS_SHARE)
