@@ -24,7 +24,7 @@ VIEWS = {
     "story": "/story?comment=c-100002",
     "section": "/article?article=giving-space-without-disappearing&section=how-long-is-too-long",
     "offtopic": "/?q=my+cat+keeps+scratching+the+sofa",
-    "plain": "/?q=my+bf+ghosted+me+after+3+yrs",
+    "plain": "/?q=cant+stop+stalking+my+ex+on+insta.+how+do+people+actually+stop+looking",
 }
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
