@@ -272,3 +272,23 @@ def test_unsure_meaning_weighs_less():
         scores = dict((d, s) for s, d in fuse(words, [(best, 2), (best - 0.2, 1)]))
         assert scores[2] == pytest.approx((1 - WORDS_SHARE) * share)
         assert scores[1] == pytest.approx(WORDS_SHARE)
+
+
+def test_a_model_that_cannot_load_leaves_the_words_built_and_says_so(corpus_copy, tmp_path,
+                                                                       capsys):
+    from kb.cli import main
+
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "kb-model.json").write_text('{"name": "broken", "dimensions": 3}', "utf-8")
+    (broken / "model.onnx").write_bytes(b"not a model")
+    (broken / "tokenizer.json").write_text("{}", "utf-8")
+    site = corpus_copy / "site.yaml"
+    site.write_text(site.read_text("utf-8") + f"embedding_model: {broken}\n", "utf-8")
+    index = tmp_path / "index"
+    assert main(["build", "--corpus", str(corpus_copy), "--index", str(index)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"kb: the words index is built; no vectors were made: {broken}: cannot load")
+    result = KnowledgeBase(index).search("my wife moved out")
+    assert result.mode == "words" and result.stories

@@ -94,7 +94,13 @@ def cmd_build(args) -> int:
         print(file=sys.stderr)
     data = report.as_dict()
     if not args.words_only and not (report.vectors or {}).get("error"):
-        data["vectors"] = _complete_vectors(args, progress is not None) or report.vectors
+        from kb.semantic.model import ModelError
+
+        try:
+            data["vectors"] = _complete_vectors(args, progress is not None) or report.vectors
+        except ModelError as exc:  # the words are built and swapped in; say so
+            print(f"kb: the words index is built; no vectors were made: {exc}", file=sys.stderr)
+            return 1
 
     def text(r):
         if r["up_to_date"]:
