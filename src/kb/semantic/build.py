@@ -173,9 +173,12 @@ def complete(index_dir: Path, *, progress: Progress | None = None,
 
 
 def status(gen: Path | None, documents: int) -> dict:
-    """Return how far a generation's vectors are: rows, documents, model, complete."""
-    data = read_vectors(gen) if gen else None
-    if data is None:
+    """Return how far a generation's vectors are: rows, documents, model, complete.
+
+    Reads the file's small arrays only, never the vectors themselves.
+    """
+    data = read_vectors(gen, ("docnums", "model", "complete")) if gen else None
+    if data is None or not {"docnums", "model"} <= data.keys():
         return {"rows": 0, "documents": documents, "model": "", "complete": False}
     return {"rows": int(len(data["docnums"])), "documents": documents,
             "model": str(data["model"]), "complete": bool(data.get("complete", False))}

@@ -230,7 +230,8 @@ def read_vectors(gen: Path, keys: tuple[str, ...] | None = None) -> dict | None:
     """Return a generation's vector file as arrays (only ``keys``, where given), or None if
     it has none (or it is unreadable)."""
     data = _load_npz(Path(gen) / VECTORS, keys)
-    if data is None or not {"docnums", "q", "scale", "model"} <= data.keys():
+    wanted = {"docnums", "q", "scale", "model"} & set(keys or ("docnums", "q", "scale", "model"))
+    if data is None or not wanted <= data.keys():
         return None
     return data
 

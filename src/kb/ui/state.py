@@ -58,7 +58,10 @@ def _vectors_in_background(index_dir: Path) -> dict | None:
         job = jobs.get(key)
         if job and job["thread"].is_alive():
             return job
+        if jobs.get(("complete", key)) == gen.name:
+            return None  # seen complete already: no file to read on every page
         if vector_build.status(gen, 0)["complete"]:
+            jobs[("complete", key)] = gen.name
             return None
         import onnxruntime  # noqa: F401 - imported here, not first in the thread (see tagstats)
         import tokenizers  # noqa: F401
