@@ -434,6 +434,7 @@ class KnowledgeBase:
         self._words: list[str] | None = None
         self._idle: list = []  # open searchers on self._ix that no request is using
         self._vectors: tuple | None = None  # (generation, file stamp, Meaning or None, why not)
+        self._vector_loading = threading.Lock()
 
     # -- opening -------------------------------------------------------------------------
     def _index(self):
@@ -501,7 +502,27 @@ class KnowledgeBase:
                 s.close()
 
     def _meaning(self, doc_count: int) -> tuple[Meaning | None, str]:
-        """Return the live generation's vectors (reloaded as a build fills them), or why not."""
+        """Return the live generation's vectors (reloaded as a build fills them), or why not.
+
+        One thread loads them; another asking meanwhile waits for it (see :meth:`warm`).
+        """
+        with self._vector_loading:
+            return self._load_meaning(doc_count)
+
+    def warm(self) -> None:
+        """Load the live generation's vectors and the model, ahead of the first search.
+
+        Only a head start: whatever goes wrong here (an index being rebuilt or removed) the
+        first search meets again and reports.
+        """
+        try:
+            meaning, _ = self._meaning(self._doc_count())
+            if meaning is not None:
+                semantic_model.load(meaning.folder)
+        except Exception:  # noqa: BLE001 - see above
+            return
+
+    def _load_meaning(self, doc_count: int) -> tuple[Meaning | None, str]:
         with self._lock:
             gen, manifest, cached = self._gen, self._manifest, self._vectors
         if gen is None:

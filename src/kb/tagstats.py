@@ -62,6 +62,7 @@ def _fingerprint(items: list[Example]) -> str:
 
 
 def _train(items: list[Example], cache, key: str) -> dict[str, list[tuple[str, float]]]:
+    import_libraries(learning=True)  # this runs in a thread of its own
     model = Suggester().fit([e for e in items if e.tags])
     result = model.suggest([e for e in items if not e.tags])
     if cache is not None:
@@ -127,6 +128,24 @@ def suggestions(kb: KnowledgeBase, wait: bool = True) -> dict[str, list[tuple[st
     return _current(job.result(), items)
 
 
+# scikit-learn imports pandas. Imported for the first time by the learning thread while a
+# page imports pandas for a chart, Python can hand one of them a half-initialised module
+# ("partially initialized module 'pandas' has no attribute 'Timestamp'"), so both import
+# under this lock: the pages that chart or group call import_libraries first.
+IMPORT_LOCK = threading.Lock()
+
+
+def import_libraries(learning: bool = False) -> None:
+    """Import pandas (and, for learning or grouping, scikit-learn) once, under IMPORT_LOCK."""
+    with IMPORT_LOCK:
+        import pandas  # noqa: F401
+
+        if learning:
+            import sklearn.cluster  # noqa: F401
+            import sklearn.feature_extraction.text  # noqa: F401
+            import sklearn.linear_model  # noqa: F401
+
+
 _WARMED: set[tuple[str, str]] = set()
 LEARN_DELAY = 1.5  # seconds
 
@@ -139,14 +158,9 @@ def learn_in_background(kb: KnowledgeBase) -> None:
         if not gen[1] or gen in _WARMED:
             return
         _WARMED.add(gen)
-    # scikit-learn imports pandas; imported first by the learning thread while a page imports
-    # it for a chart, Python can hand one of them a half-initialised module ("partially
-    # initialized module 'pandas' has no attribute 'Timestamp'"). pandas is imported here,
-    # once per process (0.2 s), and scikit-learn (0.6 s) in the thread.
-    import pandas  # noqa: F401
-
     def learn():
         with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks
+            import_libraries(learning=True)
             suggestions(kb)
 
     # a moment later: the page that asked is drawn first, without sharing the CPU

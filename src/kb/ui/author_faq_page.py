@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kb import questions
+from kb import questions, tagstats
 from kb.ui import components as c
 from kb.ui import routes, state
 from kb.ui.author import require_author
@@ -23,6 +23,7 @@ def _review(index_dir: str, generation: str, since, min_count, sort, unanswered,
 
 def render() -> None:
     """Draw the frequent-questions review (author only)."""
+    tagstats.import_libraries(learning=True)  # before any chart: see tagstats.IMPORT_LOCK
     c.page_style()
     st.title("What readers ask")
     require_author()

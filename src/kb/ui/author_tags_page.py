@@ -19,6 +19,7 @@ def _split(value: str) -> list[str]:
 
 def render() -> None:
     """Draw the tag review page (author only)."""
+    tagstats.import_libraries()  # before any chart: see tagstats.IMPORT_LOCK
     c.page_style()
     st.title("Tags: review and edit")
     require_author()

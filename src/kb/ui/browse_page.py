@@ -74,6 +74,7 @@ def _overview(kb, counts: list[dict], learning: bool) -> None:
 
 def render() -> None:
     """Draw the tag overview, or the comments for ``?tag=a,b``."""
+    tagstats.import_libraries()  # before any chart: see tagstats.IMPORT_LOCK
     kb = c.begin_page()
     if kb is None:
         return

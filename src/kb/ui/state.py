@@ -30,7 +30,14 @@ _log = logging.getLogger(__name__)
 
 @st.cache_resource(show_spinner=False)
 def _knowledge_base(index_dir: str) -> KnowledgeBase:
-    return KnowledgeBase(Path(index_dir))
+    kb = KnowledgeBase(Path(index_dir))
+    # the vectors and the model load while the page draws (the first search waits for them
+    # if it comes sooner); their libraries are imported here, not first in the thread
+    import onnxruntime  # noqa: F401
+    import tokenizers  # noqa: F401
+
+    threading.Thread(target=kb.warm, name="kb-warm", daemon=True).start()
+    return kb
 
 
 @st.cache_resource(show_spinner=False)
