@@ -79,14 +79,19 @@ def cmd_import(args) -> int:
     if progress:
         print(file=sys.stderr)
     data = report.as_dict()
-    if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_report(data)
+    emit(data, args.json, _print_report)
     for line in data["failed"]:  # the other files were imported; these were not
         print(f"kb: not imported: {line}", file=sys.stderr)
     return 1 if data["failed"] else 0
+
+
+def emit(data: dict, as_json: bool, printer) -> None:
+    """Print a report as one JSON document, or as text through ``printer``."""
+    if as_json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        printer(data)
 
 
 def register(subparsers, common) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from kb.importers.command import emit
 from kb.importers.sync import sync_site
 
 SHOWN = 20
@@ -85,12 +85,7 @@ def cmd_sync(args) -> int:
     )
     if tty:
         print(file=sys.stderr)
-    data = report.as_dict()
-    if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_report(data)
+    emit(report.as_dict(), args.json, _print_report)
     return 0
 
 
