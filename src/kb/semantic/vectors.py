@@ -39,6 +39,7 @@ from kb.model import KIND_REPLY, KIND_SECTION
 VECTORS = "vectors.npz"
 CACHE = "embeddings"
 PART = 256  # texts embedded between two checkpoints
+REWRITE_SECONDS = 20.0  # at most this often a long step rewrites the generation's file
 DIGEST_BYTES = 16
 
 Progress = Callable[[int, int, str], None]
@@ -247,8 +248,8 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
     instead (see :func:`kb.semantic.build.attach`), and ``bodies`` holds the texts of
     comments answered by a reply among the others. ``embedder_fn`` returns the model (loaded
     only when a text must be embedded). At most ``budget`` texts are embedded (None: all);
-    the generation's file is rewritten after each part, so search can use what is there
-    while the rest is being made.
+    the generation's file is rewritten after the first part and then every
+    ``REWRITE_SECONDS``, so search can use what is there while the rest is being made.
     """
     start = time.perf_counter()
     report = VectorReport(model=model_key)
@@ -273,8 +274,8 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
     todo = list(texts.items())
     if budget is not None:
         todo = todo[:budget]
-    old = read_vectors(gen)
-    written = -1
+    old = read_vectors(gen, ("docnums", "model", "complete"))
+    written, stale, last = -1, False, 0.0
     done = 0
     for at in range(0, len(todo), PART):
         if should_stop and should_stop():
@@ -286,9 +287,15 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
         report.embedded = done
         if progress:
             progress(done, len(texts), "embedding")
-        written = _write_gen(gen, numbers, ids, keys, cache, model_key, None)
-    if written < 0 or (old is not None and written != len(old["docnums"])):
-        written = _write_gen(gen, numbers, ids, keys, cache, model_key, old)
+        stale = True
+        # the first part at once, then at most every REWRITE_SECONDS: each rewrite writes the
+        # whole file, so one per part would be quadratic on a large site
+        if written < 0 or time.monotonic() - last >= REWRITE_SECONDS:
+            written = _write_gen(gen, numbers, ids, keys, cache, model_key, None)
+            stale, last = False, time.monotonic()
+    if written < 0 or stale:
+        written = _write_gen(gen, numbers, ids, keys, cache, model_key,
+                             old if written < 0 else None)
     report.missing = report.documents - max(written, 0)
     report.seconds = time.perf_counter() - start
     return report
