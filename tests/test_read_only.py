@@ -37,7 +37,8 @@ def read_only_index(tmp_path_factory):
         subprocess.run(["mount", "-o", "remount,bind,ro", str(mnt)], check=True)
         yield corpus, mnt
     finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+        # lazily: a searcher this process keeps open on the index must not leave it mounted
+        subprocess.run(["umount", "--lazy", str(mnt)], check=False)
 
 
 def test_the_folder_is_really_read_only(read_only_index):
