@@ -26,7 +26,8 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path))
     db.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(body, heading, context, "
-        "id UNINDEXED, kind UNINDEXED, thread UNINDEXED, replies UNINDEXED, tokenize='porter')")
+        "id UNINDEXED, kind UNINDEXED, thread UNINDEXED, replies UNINDEXED, tokenize='porter')"
+    )
     # FTS5 finds rows by rowid only; this finds a document's row by its id
     db.execute("CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
     return db
@@ -34,8 +35,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def rows(docs) -> list[tuple]:
     """Return the FTS5 rows of kb's index documents."""
-    return [(d["body"], d["heading"], d["context"], d["id"], d["kind"], d["thread"],
-             ",".join(d["replies"])) for d in docs]
+    return [
+        (
+            d["body"],
+            d["heading"],
+            d["context"],
+            d["id"],
+            d["kind"],
+            d["thread"],
+            ",".join(d["replies"]),
+        )
+        for d in docs
+    ]
 
 
 def insert(db: sqlite3.Connection, data: list[tuple], replace: bool = False) -> None:
@@ -49,9 +60,12 @@ def insert(db: sqlite3.Connection, data: list[tuple], replace: bool = False) -> 
         db.executemany(
             "INSERT INTO docs (rowid, body, heading, context, id, kind, thread, replies) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(first + k, *row) for k, row in enumerate(data)])
-        db.executemany("INSERT OR REPLACE INTO ids (id, row) VALUES (?, ?)",
-                       [(row[3], first + k) for k, row in enumerate(data)])
+            [(first + k, *row) for k, row in enumerate(data)],
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO ids (id, row) VALUES (?, ?)",
+            [(row[3], first + k) for k, row in enumerate(data)],
+        )
 
 
 def match(text: str, limit_words: int = 48) -> str | None:
@@ -67,9 +81,11 @@ def match(text: str, limit_words: int = 48) -> str | None:
 
 def _top(db, q: str, kinds: tuple[str, ...], limit: int, exclude_thread: str | None = None):
     marks = ",".join("?" * len(kinds))
-    sql = (f"SELECT id, kind, snippet(docs, 0, '<mark>', '</mark>', '…', 40), "
-           f"bm25(docs, {WEIGHTS}) AS score, replies FROM docs "
-           f"WHERE docs MATCH ? AND kind IN ({marks})")
+    sql = (
+        f"SELECT id, kind, snippet(docs, 0, '<mark>', '</mark>', '…', 40), "
+        f"bm25(docs, {WEIGHTS}) AS score, replies FROM docs "
+        f"WHERE docs MATCH ? AND kind IN ({marks})"
+    )
     args = [q, *kinds]
     if exclude_thread is not None:
         sql += " AND thread != ?"
@@ -77,8 +93,13 @@ def _top(db, q: str, kinds: tuple[str, ...], limit: int, exclude_thread: str | N
     sql += " ORDER BY score LIMIT ?"
     args.append(limit)
     return [
-        {"id": i, "kind": k, "snippet": s, "score": -sc,
-         "replies": [r for r in rep.split(",") if r]}
+        {
+            "id": i,
+            "kind": k,
+            "snippet": s,
+            "score": -sc,
+            "replies": [r for r in rep.split(",") if r],
+        }
         for i, k, s, sc, rep in db.execute(sql, args)
     ]
 
@@ -88,13 +109,20 @@ def search(db: sqlite3.Connection, text: str, limit: int = 10) -> dict:
     q = match(text)
     if q is None:
         return {"advice": [], "stories": []}
-    return {"advice": _top(db, q, ADVICE_KINDS, limit), "stories": _top(db, q, (KIND_STORY,), limit)}
+    return {
+        "advice": _top(db, q, ADVICE_KINDS, limit),
+        "stories": _top(db, q, (KIND_STORY,), limit),
+    }
 
 
 def similar(db: sqlite3.Connection, doc_id: str, limit: int = 10) -> list[dict]:
     """Return the stories most like a document: its words as a query, its own thread left out."""
     found = db.execute("SELECT row FROM ids WHERE id = ?", (doc_id,)).fetchone()
-    row = db.execute("SELECT body, thread FROM docs WHERE rowid = ?", found).fetchone() if found else None
+    row = (
+        db.execute("SELECT body, thread FROM docs WHERE rowid = ?", found).fetchone()
+        if found
+        else None
+    )
     if row is None:
         return []
     q = match(row[0], limit_words=25)

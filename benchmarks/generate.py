@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 AUTHOR = "Ellis Marlowe"
 
+
 # -- word lists ----------------------------------------------------------------------------
 def _alts(text: str) -> list[str]:
     """Return the '|'-separated phrases of ``text``, line breaks read as spaces."""
@@ -36,12 +37,20 @@ def _words(text: str) -> list[str]:
 
 
 PARTNERS = [
-    ("husband", "he", "his", "him"), ("wife", "she", "her", "her"),
-    ("boyfriend", "he", "his", "him"), ("girlfriend", "she", "her", "her"),
-    ("partner", "he", "his", "him"), ("partner", "she", "her", "her"),
-    ("fiance", "he", "his", "him"), ("fiancee", "she", "her", "her"),
-    ("ex", "he", "his", "him"), ("ex", "she", "her", "her"), ("bf", "he", "his", "him"),
-    ("gf", "she", "her", "her"), ("hubby", "he", "his", "him"), ("dh", "he", "his", "him"),
+    ("husband", "he", "his", "him"),
+    ("wife", "she", "her", "her"),
+    ("boyfriend", "he", "his", "him"),
+    ("girlfriend", "she", "her", "her"),
+    ("partner", "he", "his", "him"),
+    ("partner", "she", "her", "her"),
+    ("fiance", "he", "his", "him"),
+    ("fiancee", "she", "her", "her"),
+    ("ex", "he", "his", "him"),
+    ("ex", "she", "her", "her"),
+    ("bf", "he", "his", "him"),
+    ("gf", "she", "her", "her"),
+    ("hubby", "he", "his", "him"),
+    ("dh", "he", "his", "him"),
 ]
 AGO = _alts("""last night|on sunday|on saturday|two weeks ago|three weeks ago|a month ago|six weeks
 ago|two months ago|in march|after christmas|three days ago|last friday|over the summer|at
@@ -216,15 +225,22 @@ PLACES2 = _alts("work|church|the gym|book club|the school gate|the running club|
 NUMS = _words("two three four five six seven eight ten twelve fifteen twenty thirty forty")
 LEFT = _alts("left me|walked out|moved out|broke up with me|ended it|packed a bag|dumped me")
 OPENERS = [
-    "{name}, I am so sorry.", "{name}, thank you for writing.", "{name}, this is hard.",
-    "{name}, you are not crazy.", "{name}, breathe.", "{name}, I hear you.",
-    "{name}, good for you for asking.", "{name}, this happens more than you think.",
+    "{name}, I am so sorry.",
+    "{name}, thank you for writing.",
+    "{name}, this is hard.",
+    "{name}, you are not crazy.",
+    "{name}, breathe.",
+    "{name}, I hear you.",
+    "{name}, good for you for asking.",
+    "{name}, this happens more than you think.",
 ]
 
-_SYLLABLES = _words("ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re "
-              "ri ro ru sa se si so su ta te ti to tu va ve vi vo vu dor fen gar hal mir sel tor "
-              "wen bry cas del fin gil han jor kel lin mar nor pel quin ros ster thal vin wick "
-              "ford ton by ham ley wood field brook")
+_SYLLABLES = _words(
+    "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re "
+    "ri ro ru sa se si so su ta te ti to tu va ve vi vo vu dor fen gar hal mir sel tor "
+    "wen bry cas del fin gil han jor kel lin mar nor pel quin ros ster thal vin wick "
+    "ford ton by ham ley wood field brook"
+)
 
 
 def _tail_words(rng: random.Random, n: int) -> list[str]:
@@ -245,7 +261,9 @@ class Writer:
         words = _tail_words(random.Random(1), tail)  # the same tail whatever the seed
         self.tail = words
         self.tail_cum = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(words))))
-        self.every_cum = list(itertools.accumulate(1.0 / (r + 1) ** 0.7 for r in range(len(EVERYDAY))))
+        self.every_cum = list(
+            itertools.accumulate(1.0 / (r + 1) ** 0.7 for r in range(len(EVERYDAY)))
+        )
 
     def _tailword(self) -> str:
         return self.rng.choices(self.tail, cum_weights=self.tail_cum)[0]
@@ -258,17 +276,40 @@ class Writer:
         r = self.rng
         p, he, his, him = who
         values = {
-            "p": p, "he": he, "his": his, "him": him, "left": r.choice(LEFT), "ago": r.choice(AGO),
-            "ago2": r.choice(AGO), "event": r.choice(EVENT), "dur": r.choice(DURATION),
+            "p": p,
+            "he": he,
+            "his": his,
+            "him": him,
+            "left": r.choice(LEFT),
+            "ago": r.choice(AGO),
+            "ago2": r.choice(AGO),
+            "event": r.choice(EVENT),
+            "dur": r.choice(DURATION),
             "dur2": r.choice(("two weeks", "a month", "ten days", "three weeks", "a few weeks")),
-            "kids": r.choice(KIDS), "place": r.choice(PLACE), "space": r.choice(SPACE),
-            "device": r.choice(DEVICE), "other": r.choice(OTHER), "pursue": r.choice(PURSUE),
-            "action": r.choice(ACTION), "action2": r.choice(ACTION), "feel": r.choice(FEEL),
-            "feel2": r.choice(FEEL), "thing": r.choice(THINGS), "thing2": r.choice(THINGS),
-            "num": r.choice(NUMS), "num2": r.choice(NUMS), "topic": r.choice(TOPICS),
-            "verb_past": r.choice(VERB_PAST), "day": r.choice(DAYS), "relative": r.choice(RELATIVES),
-            "adj": r.choice(ADJ), "season": r.choice(SEASONS), "name": name or r.choice(FIRST_NAMES),
-            "place2": r.choice(PLACES2), "everyday": self._everyday(), "everyday2": self._everyday(),
+            "kids": r.choice(KIDS),
+            "place": r.choice(PLACE),
+            "space": r.choice(SPACE),
+            "device": r.choice(DEVICE),
+            "other": r.choice(OTHER),
+            "pursue": r.choice(PURSUE),
+            "action": r.choice(ACTION),
+            "action2": r.choice(ACTION),
+            "feel": r.choice(FEEL),
+            "feel2": r.choice(FEEL),
+            "thing": r.choice(THINGS),
+            "thing2": r.choice(THINGS),
+            "num": r.choice(NUMS),
+            "num2": r.choice(NUMS),
+            "topic": r.choice(TOPICS),
+            "verb_past": r.choice(VERB_PAST),
+            "day": r.choice(DAYS),
+            "relative": r.choice(RELATIVES),
+            "adj": r.choice(ADJ),
+            "season": r.choice(SEASONS),
+            "name": name or r.choice(FIRST_NAMES),
+            "place2": r.choice(PLACES2),
+            "everyday": self._everyday(),
+            "everyday2": self._everyday(),
             "tail": self._tailword().capitalize(),
         }
         return template.format(**values)
@@ -326,7 +367,7 @@ class Writer:
             w = words[i]
             if len(w) >= 5:
                 j = r.randint(1, len(w) - 2)
-                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
         return " ".join(words)
 
     def length(self, median: int, lo: int, hi: int) -> int:
@@ -387,21 +428,44 @@ def _thread(w: Writer, start: dt.datetime, next_id, tag_ids: list[str], budget: 
     name = _reader(r)
     t = start
     tags = r.sample(tag_ids, r.choice((1, 1, 2))) if r.random() < 0.3 else []
-    out = [{"id": next_id(), "parent": None, "author": name, "date": t.date().isoformat(),
-            "body": w.story(w.length(70, 8, 400)), "tags": tags}]
+    out = [
+        {
+            "id": next_id(),
+            "parent": None,
+            "author": name,
+            "date": t.date().isoformat(),
+            "body": w.story(w.length(70, 8, 400)),
+            "tags": tags,
+        }
+    ]
     last = out[0]["id"]
     while len(out) < budget:
         roll = r.random()
         t += dt.timedelta(days=r.randint(0, 12))
         if roll < 0.42:
-            c = {"id": next_id(), "parent": last, "author": r.choice((AUTHOR, AUTHOR, "Ellis")),
-                 "date": t.date().isoformat(), "body": w.reply(w.length(60, 15, 300), name, who)}
+            c = {
+                "id": next_id(),
+                "parent": last,
+                "author": r.choice((AUTHOR, AUTHOR, "Ellis")),
+                "date": t.date().isoformat(),
+                "body": w.reply(w.length(60, 15, 300), name, who),
+            }
         elif roll < 0.62:
-            c = {"id": next_id(), "parent": last, "author": name, "date": t.date().isoformat(),
-                 "body": w.story(w.length(45, 6, 250))}
+            c = {
+                "id": next_id(),
+                "parent": last,
+                "author": name,
+                "date": t.date().isoformat(),
+                "body": w.story(w.length(45, 6, 250)),
+            }
         elif roll < 0.75:
-            c = {"id": next_id(), "parent": out[0]["id"], "author": _reader(r),
-                 "date": t.date().isoformat(), "body": w.story(w.length(40, 6, 200))}
+            c = {
+                "id": next_id(),
+                "parent": out[0]["id"],
+                "author": _reader(r),
+                "date": t.date().isoformat(),
+                "body": w.story(w.length(40, 6, 200)),
+            }
         else:
             break
         out.append(c)
@@ -415,10 +479,14 @@ def _article(w: Writer, slug: str, date: dt.date, tag_ids: list[str]) -> str:
     title = f"{topic.capitalize()}: {r.choice(HEADINGS).lower()}"
     heads = r.sample(HEADINGS, r.randint(4, 8))
     parts = [
-        "---", f"title: {_q(title)}", f"date: {date.isoformat()}",
+        "---",
+        f"title: {_q(title)}",
+        f"date: {date.isoformat()}",
         f"tags: [{', '.join(r.sample(tag_ids, r.randint(1, 3)))}]",
-        f"summary: {_q(w.section(25).splitlines()[0])}", "---",
-        w.section(w.length(120, 40, 300)), "",
+        f"summary: {_q(w.section(25).splitlines()[0])}",
+        "---",
+        w.section(w.length(120, 40, 300)),
+        "",
     ]
     for h in heads:
         parts += [f"## {h}", "", w.section(w.length(180, 60, 500)), ""]
@@ -434,7 +502,8 @@ def generate(out: Path, comments: int, articles: int = 300, seed: int = 7) -> di
     (out / "comments").mkdir()
     shutil.copy(REPO / "corpus" / "tags.yaml", out / "tags.yaml")
     (out / "site.yaml").write_text(
-        f"title: Staying Close (synthetic)\nauthor: {AUTHOR}\nauthor_aliases:\n  - Ellis\n", "utf-8")
+        f"title: Staying Close (synthetic)\nauthor: {AUTHOR}\nauthor_aliases:\n  - Ellis\n", "utf-8"
+    )
     w = Writer(seed)
     r = w.rng
     tag_ids = _tag_ids()
@@ -463,8 +532,7 @@ def generate(out: Path, comments: int, articles: int = 300, seed: int = 7) -> di
         written += len(items)
         text = f"article: {slug}\ncomments:\n" + "".join(comment_yaml(c) for c in items)
         (out / "comments" / f"{slug}.yaml").write_text(text, "utf-8")
-    return {"articles": articles, "comments": written, "seed": seed,
-            "next_id": next(counter)}
+    return {"articles": articles, "comments": written, "seed": seed, "next_id": next(counter)}
 
 
 def add_comments(corpus: Path, n: int, seed: int = 11, first_id: int = 9_000_001) -> list[str]:

@@ -27,7 +27,10 @@ def _rss_mb(who=resource.RUSAGE_SELF) -> float:
 
 
 def _cpu() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -41,8 +44,13 @@ def _size(path: Path) -> int:
 def _latency(values_ms: list[float]) -> dict:
     v = sorted(values_ms)
     q = statistics.quantiles(v, n=100, method="inclusive")
-    return {"n": len(v), "p50": round(q[49], 2), "p95": round(q[94], 2), "mean": round(statistics.fmean(v), 2),
-            "max": round(v[-1], 2)}
+    return {
+        "n": len(v),
+        "p50": round(q[49], 2),
+        "p95": round(q[94], 2),
+        "mean": round(statistics.fmean(v), 2),
+        "max": round(v[-1], 2),
+    }
 
 
 # -- kb ------------------------------------------------------------------------------------
@@ -51,8 +59,11 @@ def kb_read(a: dict) -> dict:
 
     t = time.perf_counter()
     corpus, problems = read_corpus(Path(a["corpus"]))
-    return {"seconds": round(time.perf_counter() - t, 3), "comments": len(corpus.comments),
-            "problems": len(problems)}
+    return {
+        "seconds": round(time.perf_counter() - t, 3),
+        "comments": len(corpus.comments),
+        "problems": len(problems),
+    }
 
 
 def kb_build(a: dict) -> dict:
@@ -63,10 +74,15 @@ def kb_build(a: dict) -> dict:
     seconds = time.perf_counter() - t
     gen = current_generation(Path(a["index"]))
     return {
-        "seconds": round(seconds, 3), "cpu_seconds": round(_cpu() - cpu, 2),
-        "full": report.full, "documents": report.documents, "comments": report.comments,
-        "changed": report.changed, "index_bytes": _size(gen),
-        "peak_rss_mb": _rss_mb(), "worker_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(_cpu() - cpu, 2),
+        "full": report.full,
+        "documents": report.documents,
+        "comments": report.comments,
+        "changed": report.changed,
+        "index_bytes": _size(gen),
+        "peak_rss_mb": _rss_mb(),
+        "worker_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
     }
 
 
@@ -88,8 +104,13 @@ def kb_query(a: dict) -> dict:
         lat.append((time.perf_counter() - t) * 1000)
         hits += len(r.advice) + len(r.stories)
         suggested += bool(r.did_you_mean)
-    return {"cold_ms": round(cold, 1), "latency_ms": _latency(lat), "hits": hits,
-            "did_you_mean": suggested, "peak_rss_mb": _rss_mb()}
+    return {
+        "cold_ms": round(cold, 1),
+        "latency_ms": _latency(lat),
+        "hits": hits,
+        "did_you_mean": suggested,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def kb_similar(a: dict) -> dict:
@@ -131,8 +152,12 @@ def kb_app(a: dict) -> dict:
         at.text_area(key="q").input(q).run()
         runs.append(time.perf_counter() - t)
     shown = [s.value for s in at.subheader]
-    return {"first_seconds": round(first, 3), "typed_seconds": [round(x, 3) for x in runs],
-            "exception": [str(e.value)[:200] for e in at.exception], "headings": shown[:2]}
+    return {
+        "first_seconds": round(first, 3),
+        "typed_seconds": [round(x, 3) for x in runs],
+        "exception": [str(e.value)[:200] for e in at.exception],
+        "headings": shown[:2],
+    }
 
 
 def kb_eval(a: dict) -> dict:
@@ -183,8 +208,10 @@ def _top_lines(prof: cProfile.Profile, calls: int, n: int = 22) -> list[str]:
     lines = [ln.rstrip() for ln in buf.getvalue().splitlines() if ln.strip()]
     start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
     head = f"{calls} call(s); cProfile, sorted by own time (tottime), seconds:"
-    return [head, *(ln.replace(str(REPO) + "/", "").replace(sys.prefix + "/", "") for ln in
-                    lines[start:])]
+    return [
+        head,
+        *(ln.replace(str(REPO) + "/", "").replace(sys.prefix + "/", "") for ln in lines[start:]),
+    ]
 
 
 # -- SQLite FTS5 ---------------------------------------------------------------------------
@@ -211,8 +238,12 @@ def fts_build(a: dict) -> dict:
     db = fts.connect(db_path)
     fts.insert(db, rows)
     db.close()
-    return {"seconds": round(time.perf_counter() - t, 3), "documents": len(rows),
-            "index_bytes": _size(db_path), "peak_rss_mb": _rss_mb()}
+    return {
+        "seconds": round(time.perf_counter() - t, 3),
+        "documents": len(rows),
+        "index_bytes": _size(db_path),
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def fts_update(a: dict) -> dict:
@@ -245,8 +276,12 @@ def fts_query(a: dict) -> dict:
         r = fts.search(db, q)
         lat.append((time.perf_counter() - t) * 1000)
         hits += len(r["advice"]) + len(r["stories"])
-    return {"cold_ms": round(cold, 1), "latency_ms": _latency(lat), "hits": hits,
-            "peak_rss_mb": _rss_mb()}
+    return {
+        "cold_ms": round(cold, 1),
+        "latency_ms": _latency(lat),
+        "hits": hits,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def fts_similar(a: dict) -> dict:
@@ -292,8 +327,10 @@ def vec_build(a: dict) -> dict:
     done = {"n": 0}
     cpu, t = _cpu(), time.perf_counter()
     report = vector_build.complete(
-        index, progress=lambda n, total, _: done.update(n=n, total=total),
-        should_stop=(lambda: done["n"] >= sample) if sample else None)
+        index,
+        progress=lambda n, total, _: done.update(n=n, total=total),
+        should_stop=(lambda: done["n"] >= sample) if sample else None,
+    )
     seconds, cpu_seconds = time.perf_counter() - t, _cpu() - cpu
     total = done.get("total") or report.embedded
     gen = current_generation(index)
@@ -308,7 +345,7 @@ def vec_build(a: dict) -> dict:
         q, scale = cache.get(have)
         missing = [k for k in dict.fromkeys(keys) if k not in cache]
         for at in range(0, len(missing), 20000):
-            chunk = missing[at:at + 20000]
+            chunk = missing[at : at + 20000]
             rows = np.arange(at, at + len(chunk)) % len(have)
             cache.add(chunk, V.dequantize(q[rows], scale[rows]))
         V.fill(gen, docs, cache, lambda: None, report.model)
@@ -316,12 +353,18 @@ def vec_build(a: dict) -> dict:
     per_cpu = report.embedded / cpu_seconds if cpu_seconds else 0.0
     per_s = report.embedded / seconds if seconds else 0.0
     return {
-        "embedded": report.embedded, "texts_total": total, "rows": int(len(data["docnums"])),
-        "complete": bool(data["complete"]), "tiled": tiled, "seconds": round(seconds, 1),
-        "cpu_seconds": round(cpu_seconds, 1), "texts_per_cpu_second": round(per_cpu, 2),
+        "embedded": report.embedded,
+        "texts_total": total,
+        "rows": int(len(data["docnums"])),
+        "complete": bool(data["complete"]),
+        "tiled": tiled,
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "texts_per_cpu_second": round(per_cpu, 2),
         "texts_per_second": round(per_s, 2),
         "full_step_seconds": round(total / per_s if per_s else 0.0, 1),
-        "gen_bytes": (gen / V.VECTORS).stat().st_size, "cache_bytes": _size(index / V.CACHE),
+        "gen_bytes": (gen / V.VECTORS).stat().st_size,
+        "cache_bytes": _size(index / V.CACHE),
         "peak_rss_mb": _rss_mb(),
     }
 
@@ -351,8 +394,12 @@ def vec_query(a: dict) -> dict:
         t = time.perf_counter()
         kb.search(q, limit=10, mode="words")
         words.append((time.perf_counter() - t) * 1000)
-    return {"embed_ms": _latency(embed), "hybrid_ms": _latency(hybrid),
-            "words_ms": _latency(words), "peak_rss_mb": _rss_mb()}
+    return {
+        "embed_ms": _latency(embed),
+        "hybrid_ms": _latency(hybrid),
+        "words_ms": _latency(words),
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def vec_update(a: dict) -> dict:
@@ -362,14 +409,26 @@ def vec_update(a: dict) -> dict:
     report = build_index(Path(a["corpus"]), Path(a["index"]))
     seconds = time.perf_counter() - t
     v = report.vectors or {}
-    return {"seconds": round(seconds, 3), "embedded": v.get("embedded"),
-            "complete": v.get("complete"), "changed": report.changed}
+    return {
+        "seconds": round(seconds, 3),
+        "embedded": v.get("embedded"),
+        "complete": v.get("complete"),
+        "changed": report.changed,
+    }
 
 
 PHASES = {
-    "kb-read": kb_read, "kb-build": kb_build, "kb-query": kb_query, "kb-similar": kb_similar,
-    "kb-app": kb_app, "kb-eval": kb_eval, "kb-profile": kb_profile, "fts-build": fts_build,
-    "fts-update": fts_update, "fts-query": fts_query, "fts-similar": fts_similar,
+    "kb-read": kb_read,
+    "kb-build": kb_build,
+    "kb-query": kb_query,
+    "kb-similar": kb_similar,
+    "kb-app": kb_app,
+    "kb-eval": kb_eval,
+    "kb-profile": kb_profile,
+    "fts-build": fts_build,
+    "fts-update": fts_update,
+    "fts-query": fts_query,
+    "fts-similar": fts_similar,
     "fts-overlap": fts_overlap,
     "vec-build": vec_build,
     "vec-fts": vec_fts,

@@ -37,13 +37,15 @@ ARTICLES = 300
 QUERIES = 200
 ADDED = 100
 TARGETS = {  # at the largest size
-    "search p95 within 2x of FTS5": lambda r: r["kb"]["search"]["latency_ms"]["p95"]
-    <= 2 * r["fts5"]["search"]["latency_ms"]["p95"],
+    "search p95 within 2x of FTS5": lambda r: (
+        r["kb"]["search"]["latency_ms"]["p95"] <= 2 * r["fts5"]["search"]["latency_ms"]["p95"]
+    ),
     "similar stories under 100 ms (p95)": lambda r: r["kb"]["similar"]["latency_ms"]["p95"] < 100,
     "full build at least 1,500 comments/s": lambda r: r["kb"]["comments_per_second"] >= 1500,
     "adding 100 comments under 2 s": lambda r: r["kb"]["update"]["seconds"] < 2,
-    "app's first results within 1 s": lambda r: r["kb"]["app"]["first_seconds"] < 1
-    and max(r["kb"]["app"]["typed_seconds"]) < 1,
+    "app's first results within 1 s": lambda r: (
+        r["kb"]["app"]["first_seconds"] < 1 and max(r["kb"]["app"]["typed_seconds"]) < 1
+    ),
 }
 
 
@@ -86,10 +88,14 @@ def machine() -> dict:
     import whoosh
 
     return {
-        "cpu": cpu or platform.processor(), "cores": len(os.sched_getaffinity(0)),
-        "memory_gb": round(mem / 2**30, 1), "os": platform.platform(),
-        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-        "whoosh": getattr(whoosh, "__version__", "?"), "numpy": numpy.__version__,
+        "cpu": cpu or platform.processor(),
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gb": round(mem / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "whoosh": getattr(whoosh, "__version__", "?"),
+        "numpy": numpy.__version__,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -118,32 +124,60 @@ def run_size(comments: int, app: bool, profile: bool) -> dict:
     kb["build"] = step("kb: full build", "kb-build", corpus=corpus, index=index, full=True)
     fts["build"] = step("FTS5: full build", "fts-build", corpus=corpus, db=db)
     kb["search"] = step("kb: situation searches", "kb-query", index=index, queries=queries)
-    kb["search_uncached"] = step("kb: situation searches, no term cache", "kb-query",
-                                 index=index, queries=queries, cache=False)
+    kb["search_uncached"] = step(
+        "kb: situation searches, no term cache",
+        "kb-query",
+        index=index,
+        queries=queries,
+        cache=False,
+    )
     fts["search"] = step("FTS5: situation searches", "fts-query", db=db, queries=queries)
     kb["similar"] = step("kb: similar stories", "kb-similar", index=index)
     fts["similar"] = step("FTS5: similar stories", "fts-similar", db=db, ids=kb["similar"]["ids"])
     kb["overlap"] = step("top-10 overlap", "fts-overlap", index=index, db=db, queries=queries)
     before = {p.name: p.stat().st_size for p in (corpus / "comments").glob("*.yaml")}
     ids = generate.add_comments(corpus, ADDED)
-    changed = sorted(p.stem for p in (corpus / "comments").glob("*.yaml")
-                     if p.stat().st_size != before.get(p.name))
-    kb["update"] = step(f"kb: update after adding {ADDED} comments", "kb-build", corpus=corpus,
-                        index=index)
-    fts["update"] = step(f"FTS5: insert {ADDED} comments", "fts-update", corpus=corpus, db=db,
-                         ids=ids, articles=changed)
+    changed = sorted(
+        p.stem
+        for p in (corpus / "comments").glob("*.yaml")
+        if p.stat().st_size != before.get(p.name)
+    )
+    kb["update"] = step(
+        f"kb: update after adding {ADDED} comments", "kb-build", corpus=corpus, index=index
+    )
+    fts["update"] = step(
+        f"FTS5: insert {ADDED} comments",
+        "fts-update",
+        corpus=corpus,
+        db=db,
+        ids=ids,
+        articles=changed,
+    )
     if app:
-        kb["app"] = step("kb: the app (AppTest)", "kb-app", corpus=corpus, index=index,
-                         queries=queries)
+        kb["app"] = step(
+            "kb: the app (AppTest)", "kb-app", corpus=corpus, index=index, queries=queries
+        )
     if profile:
-        kb["profile"] = step("kb: profiles", "kb-profile", corpus=corpus, index=index,
-                             queries=queries, build=str(work / "profile-index"))
+        kb["profile"] = step(
+            "kb: profiles",
+            "kb-profile",
+            corpus=corpus,
+            index=index,
+            queries=queries,
+            build=str(work / "profile-index"),
+        )
     kb["comments_per_second"] = round(comments / kb["build"]["seconds"])
     fts["comments_per_second"] = round(comments / fts["build"]["seconds"])
     del kb["similar"]["ids"]
-    return {"comments": comments, "articles": ARTICLES, "queries": QUERIES,
-            "documents": kb["build"]["documents"], "kb": kb, "fts5": fts,
-            "ratios": ratios(kb, fts)}
+    return {
+        "comments": comments,
+        "articles": ARTICLES,
+        "queries": QUERIES,
+        "documents": kb["build"]["documents"],
+        "kb": kb,
+        "fts5": fts,
+        "ratios": ratios(kb, fts),
+    }
 
 
 class _Steps:
@@ -181,32 +215,75 @@ def table(result: dict) -> str:
         ("  comments per second", kb["comments_per_second"], fts["comments_per_second"], None),
         ("  CPU time, all processes, s", kb["build"]["cpu_seconds"], None, None),
         ("  reading the corpus alone, s", kb["read"]["seconds"], None, None),
-        (f"update after {ADDED} new comments, s", kb["update"]["seconds"], fts["update"]["seconds"],
-         r["update"]),
-        ("situation search p50, ms", kb["search"]["latency_ms"]["p50"],
-         fts["search"]["latency_ms"]["p50"], r["search p50"]),
-        ("situation search p95, ms", kb["search"]["latency_ms"]["p95"],
-         fts["search"]["latency_ms"]["p95"], r["search p95"]),
-        ("  without the term cache, p50, ms", kb["search_uncached"]["latency_ms"]["p50"], None,
-         None),
-        ("  without the term cache, p95, ms", kb["search_uncached"]["latency_ms"]["p95"], None,
-         None),
-        ("first search in a new process, ms", kb["search"]["cold_ms"], fts["search"]["cold_ms"],
-         None),
-        ("similar stories p50, ms", kb["similar"]["latency_ms"]["p50"],
-         fts["similar"]["latency_ms"]["p50"], r["similar p50"]),
-        ("similar stories p95, ms", kb["similar"]["latency_ms"]["p95"],
-         fts["similar"]["latency_ms"]["p95"], r["similar p95"]),
-        ("index size, MB", round(kb["build"]["index_bytes"] / 2**20, 1),
-         round(fts["build"]["index_bytes"] / 2**20, 1), r["index size"]),
+        (
+            f"update after {ADDED} new comments, s",
+            kb["update"]["seconds"],
+            fts["update"]["seconds"],
+            r["update"],
+        ),
+        (
+            "situation search p50, ms",
+            kb["search"]["latency_ms"]["p50"],
+            fts["search"]["latency_ms"]["p50"],
+            r["search p50"],
+        ),
+        (
+            "situation search p95, ms",
+            kb["search"]["latency_ms"]["p95"],
+            fts["search"]["latency_ms"]["p95"],
+            r["search p95"],
+        ),
+        (
+            "  without the term cache, p50, ms",
+            kb["search_uncached"]["latency_ms"]["p50"],
+            None,
+            None,
+        ),
+        (
+            "  without the term cache, p95, ms",
+            kb["search_uncached"]["latency_ms"]["p95"],
+            None,
+            None,
+        ),
+        (
+            "first search in a new process, ms",
+            kb["search"]["cold_ms"],
+            fts["search"]["cold_ms"],
+            None,
+        ),
+        (
+            "similar stories p50, ms",
+            kb["similar"]["latency_ms"]["p50"],
+            fts["similar"]["latency_ms"]["p50"],
+            r["similar p50"],
+        ),
+        (
+            "similar stories p95, ms",
+            kb["similar"]["latency_ms"]["p95"],
+            fts["similar"]["latency_ms"]["p95"],
+            r["similar p95"],
+        ),
+        (
+            "index size, MB",
+            round(kb["build"]["index_bytes"] / 2**20, 1),
+            round(fts["build"]["index_bytes"] / 2**20, 1),
+            r["index size"],
+        ),
         ("peak memory, build, MB", _build_mem(kb["build"]), fts["build"]["peak_rss_mb"], None),
-        ("peak memory, searching, MB", kb["search"]["peak_rss_mb"], fts["search"]["peak_rss_mb"],
-         r["search memory"]),
+        (
+            "peak memory, searching, MB",
+            kb["search"]["peak_rss_mb"],
+            fts["search"]["peak_rss_mb"],
+            r["search memory"],
+        ),
     ]
     if "app" in kb:
-        rows.append(("app: shared link to first results, s", kb["app"]["first_seconds"], None, None))
-        rows.append(("app: typed search, slowest of 5, s", max(kb["app"]["typed_seconds"]), None,
-                     None))
+        rows.append(
+            ("app: shared link to first results, s", kb["app"]["first_seconds"], None, None)
+        )
+        rows.append(
+            ("app: typed search, slowest of 5, s", max(kb["app"]["typed_seconds"]), None, None)
+        )
     head = f"{result['comments']:,} comments ({result['documents']:,} documents)"
     out = [f"{head:<40}{'kb':>12}{'FTS5':>12}{'kb/FTS5':>10}"]
     for label, a, b, ratio in rows:
@@ -236,38 +313,55 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", help="comma-separated corpus sizes (default 10000,100000)")
     ap.add_argument("--no-app", action="store_true", help="skip timing the app")
     ap.add_argument("--no-profile", action="store_true", help="skip the profiles")
-    ap.add_argument("--json", type=Path, help="where to write the results "
-                    "(default benchmarks/results/speed[-quick].json)")
+    ap.add_argument(
+        "--json",
+        type=Path,
+        help="where to write the results (default benchmarks/results/speed[-quick].json)",
+    )
     args = ap.parse_args(argv)
     sizes = [10000] if args.quick else [int(s) for s in (args.sizes or "10000,100000").split(",")]
     info = machine()
-    print(f"{info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; Python {info['python']}, "
-          f"SQLite {info['sqlite']}; load average {info['load_average_at_start']}", flush=True)
+    print(
+        f"{info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; Python {info['python']}, "
+        f"SQLite {info['sqlite']}; load average {info['load_average_at_start']}",
+        flush=True,
+    )
     started = time.perf_counter()
     runs = []
     for n in sizes:
         largest = n == max(sizes)
-        runs.append(run_size(n, app=largest and not args.no_app,
-                             profile=largest and not args.no_profile))
+        runs.append(
+            run_size(n, app=largest and not args.no_app, profile=largest and not args.no_profile)
+        )
     print("\nrelevance on the judged set (kb eval) ...", end="", flush=True)
     relevance = phase("kb-eval")
     print(f" nDCG@10 {relevance['ndcg@10']}, MRR {relevance['mrr']}")
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result = {
-        "when": dt.datetime.now().isoformat(timespec="seconds"), "machine": info,
-        "seconds": round(time.perf_counter() - started, 1), "relevance": relevance, "runs": runs,
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": info,
+        "seconds": round(time.perf_counter() - started, 1),
+        "relevance": relevance,
+        "runs": runs,
     }
     largest = runs[-1]
-    result["targets"] = {"at": largest["comments"], **{
-        name: bool(check(largest)) for name, check in TARGETS.items()
-        if "app" in largest["kb"] or "app" not in name}}
+    result["targets"] = {
+        "at": largest["comments"],
+        **{
+            name: bool(check(largest))
+            for name, check in TARGETS.items()
+            if "app" in largest["kb"] or "app" not in name
+        },
+    }
     print()
     for r in runs:
         print(table(r))
         print()
     where = f"{largest['comments']:,} comments"
     if largest["comments"] < 100_000:
-        where += " (they are set for 100,000: a small corpus pays the fixed costs on fewer comments)"
+        where += (
+            " (they are set for 100,000: a small corpus pays the fixed costs on fewer comments)"
+        )
     print(f"targets at {where}:")
     for name, ok in result["targets"].items():
         if name != "at":

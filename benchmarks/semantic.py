@@ -44,19 +44,29 @@ def run_size(comments: int, sample: int | None) -> dict:
         return r
 
     out["words_build"] = step("words build", "kb-build", corpus=corpus, index=index, full=True)
-    out["vectors"] = step("vector step" + (f" (a sample of {sample} texts)" if sample else ""),
-                          "vec-build", index=index, sample=sample)
-    out["fts_search"] = step("FTS5 build and searches", "vec-fts", corpus=corpus, db=db,
-                             queries=queries)
-    out["search"] = step("kb: hybrid and words searches", "vec-query", index=index,
-                         queries=queries)
+    out["vectors"] = step(
+        "vector step" + (f" (a sample of {sample} texts)" if sample else ""),
+        "vec-build",
+        index=index,
+        sample=sample,
+    )
+    out["fts_search"] = step(
+        "FTS5 build and searches", "vec-fts", corpus=corpus, db=db, queries=queries
+    )
+    out["search"] = step("kb: hybrid and words searches", "vec-query", index=index, queries=queries)
     out["similar"] = step("kb: similar stories (hybrid)", "kb-similar", index=index)
     del out["similar"]["ids"]
-    out["app"] = step("kb: the app (AppTest), hybrid", "kb-app", corpus=corpus, index=index,
-                      queries=queries)
+    out["app"] = step(
+        "kb: the app (AppTest), hybrid", "kb-app", corpus=corpus, index=index, queries=queries
+    )
     ids = generate.add_comments(corpus, ADDED)
-    out["update"] = step(f"kb: adding {ADDED} comments with their vectors", "vec-update",
-                         corpus=corpus, index=index, added=len(ids))
+    out["update"] = step(
+        f"kb: adding {ADDED} comments with their vectors",
+        "vec-update",
+        corpus=corpus,
+        index=index,
+        added=len(ids),
+    )
     return out
 
 
@@ -64,26 +74,40 @@ def table(r: dict) -> str:
     v, s, f = r["vectors"], r["search"], r["fts_search"]
     rows = [
         ("documents with vectors", f"{v['rows']:,}" + (" (sample repeated)" if v["tiled"] else "")),
-        ("vector step: texts embedded", f"{v['embedded']:,} in {v['seconds']:.0f} s, "
-                                        f"{v['cpu_seconds']:.0f} CPU-s"),
-        ("  texts per CPU-second / per second", f"{v['texts_per_cpu_second']:.1f} / "
-                                                f"{v['texts_per_second']:.1f}"),
-        ("  the whole step (estimated)" if v["tiled"] else "  the whole step",
-         f"{v['full_step_seconds']:.0f} s for {v['texts_total']:,} texts"),
-        ("vectors on disk (generation / cache)", f"{v['gen_bytes'] / 1e6:.1f} / "
-                                                 f"{v['cache_bytes'] / 1e6:.1f} MB"),
+        (
+            "vector step: texts embedded",
+            f"{v['embedded']:,} in {v['seconds']:.0f} s, {v['cpu_seconds']:.0f} CPU-s",
+        ),
+        (
+            "  texts per CPU-second / per second",
+            f"{v['texts_per_cpu_second']:.1f} / {v['texts_per_second']:.1f}",
+        ),
+        (
+            "  the whole step (estimated)" if v["tiled"] else "  the whole step",
+            f"{v['full_step_seconds']:.0f} s for {v['texts_total']:,} texts",
+        ),
+        (
+            "vectors on disk (generation / cache)",
+            f"{v['gen_bytes'] / 1e6:.1f} / {v['cache_bytes'] / 1e6:.1f} MB",
+        ),
         ("query embedding p50 / p95", f"{s['embed_ms']['p50']} / {s['embed_ms']['p95']} ms"),
         ("hybrid search p50 / p95", f"{s['hybrid_ms']['p50']} / {s['hybrid_ms']['p95']} ms"),
         ("words search p50 / p95", f"{s['words_ms']['p50']} / {s['words_ms']['p95']} ms"),
         ("FTS5 (words) p50 / p95", f"{f['latency_ms']['p50']} / {f['latency_ms']['p95']} ms"),
         ("hybrid p95 / FTS5 p95", f"{s['hybrid_ms']['p95'] / f['latency_ms']['p95']:.2f}"),
-        ("similar stories p50 / p95", f"{r['similar']['latency_ms']['p50']} / "
-                                      f"{r['similar']['latency_ms']['p95']} ms"),
+        (
+            "similar stories p50 / p95",
+            f"{r['similar']['latency_ms']['p50']} / {r['similar']['latency_ms']['p95']} ms",
+        ),
         ("searching process peak memory", f"{s['peak_rss_mb']} MB"),
-        ("app: shared link in a new process / typed", f"{r['app']['first_seconds']} s / "
-                                                      f"{max(r['app']['typed_seconds'])} s"),
-        (f"adding {ADDED} comments with their vectors", f"{r['update']['seconds']} s "
-                                                        f"({r['update']['embedded']} embedded)"),
+        (
+            "app: shared link in a new process / typed",
+            f"{r['app']['first_seconds']} s / {max(r['app']['typed_seconds'])} s",
+        ),
+        (
+            f"adding {ADDED} comments with their vectors",
+            f"{r['update']['seconds']} s ({r['update']['embedded']} embedded)",
+        ),
     ]
     width = max(len(a) for a, _ in rows)
     return "\n".join([f"{r['comments']:,} comments"] + [f"  {a:<{width}}  {b}" for a, b in rows])
@@ -92,35 +116,49 @@ def table(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="kb's vectors: build, hybrid search, update.")
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--sample-above", type=int, default=20000,
-                    help="embed only a sample at larger sizes (default 20000 comments)")
+    ap.add_argument(
+        "--sample-above",
+        type=int,
+        default=20000,
+        help="embed only a sample at larger sizes (default 20000 comments)",
+    )
     ap.add_argument("--sample", type=int, default=SAMPLE)
     ap.add_argument("--json", type=Path, default=RESULTS / "semantic.json")
     args = ap.parse_args(argv)
     info = machine()
     print(f"{info['cpu']}, {info['cores']} cores; load average {info['load_average_at_start']}")
-    runs = [run_size(n, args.sample if n > args.sample_above else None)
-            for n in (int(x) for x in args.sizes.split(","))]
+    runs = [
+        run_size(n, args.sample if n > args.sample_above else None)
+        for n in (int(x) for x in args.sizes.split(","))
+    ]
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print()
     for r in runs:
         print(table(r) + "\n")
     largest = runs[-1]
     targets = {
-        "hybrid search p95 within 2x of FTS5's words-only p95":
-            largest["search"]["hybrid_ms"]["p95"] <= 2 * largest["fts_search"]["latency_ms"]["p95"],
+        "hybrid search p95 within 2x of FTS5's words-only p95": largest["search"]["hybrid_ms"][
+            "p95"
+        ]
+        <= 2 * largest["fts_search"]["latency_ms"]["p95"],
         "app's first results within 1 s": largest["app"]["first_seconds"] < 1
-            and max(largest["app"]["typed_seconds"]) < 1,
+        and max(largest["app"]["typed_seconds"]) < 1,
         f"adding {ADDED} comments under 5 s with their vectors": largest["update"]["seconds"] < 5,
     }
     print(f"targets at {largest['comments']:,} comments:")
     for name, ok in targets.items():
         print(f"  {'met    ' if ok else 'NOT met'}  {name}")
-    result = {"when": dt.datetime.now().isoformat(timespec="seconds"), "machine": info,
-              "runs": runs, "targets": targets}
+    result = {
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": info,
+        "runs": runs,
+        "targets": targets,
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
-    print(f"\nwritten to {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")
+    print(
+        f"\nwritten to {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}"
+    )
     return 0
 
 

@@ -50,7 +50,9 @@ def main() -> None:
                 page.set_default_timeout(60000)
                 for name, path in VIEWS.items():
                     page.goto(app.url + path)
-                    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                    page.wait_for_selector(
+                        '[data-testid="stApp"][data-test-script-state="notRunning"]'
+                    )
                     page.wait_for_timeout(1500)
                     out = REPO / "docs" / f"{name}-{size}.png"
                     page.screenshot(path=str(out), full_page=False)

@@ -59,8 +59,14 @@ def clean_env(tmp_path):
 # -- the real app in a real browser ----------------------------------------------------
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -99,8 +105,9 @@ def free_port() -> int:
 class RunningApp:
     """A Streamlit server running app.py on a corpus, for browser tests."""
 
-    def __init__(self, corpus: Path, index: Path, env: dict, log: Path, via_kb_serve=False,
-                 cwd: Path = REPO):
+    def __init__(
+        self, corpus: Path, index: Path, env: dict, log: Path, via_kb_serve=False, cwd: Path = REPO
+    ):
         import subprocess
         import time
         import urllib.request
@@ -112,12 +119,29 @@ class RunningApp:
         if via_kb_serve:  # exactly as the README starts it
             cmd = [*kb_command(), "serve", "--port", str(self.port)]
         else:
-            cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-                   "--server.headless", "true", "--server.port", str(self.port),
-                   "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                   "--server.fileWatcherType", "none"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ]
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -173,7 +173,11 @@ def test_author_edits_a_comments_tags_round_trip(app, corpus_copy):
     at.switch_page(PAGES + "author_tags.py").run()
     at.text_input(key="author_password").input("open sesame")
     at.button[0].click().run()
-    assert not at.exception and [t.label for t in at.tabs] == ["Suggestions", "One comment", "New tag"]
+    assert not at.exception and [t.label for t in at.tabs] == [
+        "Suggestions",
+        "One comment",
+        "New tag",
+    ]
     at.text_input(key="edit_id").input("c-000004").run()
     at.multiselect(key="hand_c-000004").select("space")
     at.multiselect(key="removed_c-000004").select("breakup")
@@ -227,12 +231,14 @@ def test_the_search_log_keeps_no_private_data_and_no_opened_links(app, tmp_path)
     assert not at.exception and at.text_area(key="q").value.startswith("zebra")
     assert searchlog.read(tmp_path / "index") == {}
     at = app().run()
-    at.text_area(key="q").input("zebra call me +44 20 7946 0958 or jane dot doe at gmail dot com "
-                                 "from 203.0.113.5.").run()
+    at.text_area(key="q").input(
+        "zebra call me +44 20 7946 0958 or jane dot doe at gmail dot com from 203.0.113.5."
+    ).run()
     assert not at.exception
     log = (tmp_path / "index" / searchlog.LOG).read_text()
     assert list(searchlog.read(tmp_path / "index")) == [
-        "zebra call me [phone removed] or [e-mail removed] from [ip removed]."]
+        "zebra call me [phone removed] or [e-mail removed] from [ip removed]."
+    ]
     for private in ("7946", "jane", "gmail", "203.0"):
         assert private not in log
 
@@ -260,9 +266,13 @@ def test_a_changed_corpus_is_picked_up_without_a_restart(app, corpus_copy):
     assert not at.exception
     assert "trampoline" not in texts(at)
     path = corpus_copy / "comments" / "affairs.yaml"
-    path.write_text(path.read_text() + (
-        '  - id: "c-000099"\n    author: "Noor"\n    date: 2017-05-01\n'
-        "    body: He left after an argument about the trampoline and the kids.\n"))
+    path.write_text(
+        path.read_text()
+        + (
+            '  - id: "c-000099"\n    author: "Noor"\n    date: 2017-05-01\n'
+            "    body: He left after an argument about the trampoline and the kids.\n"
+        )
+    )
     at.run()
     assert not at.exception
     assert "trampoline" in texts(at)
@@ -271,11 +281,17 @@ def test_a_changed_corpus_is_picked_up_without_a_restart(app, corpus_copy):
 def test_browse_on_a_site_without_tags_says_what_to_do(app, corpus_copy):
     (corpus_copy / "tags.yaml").write_text("tags: []\n")
     for f in (corpus_copy / "comments").glob("*.yaml"):  # hand tags must name known tags
-        f.write_text("\n".join(line for line in f.read_text().splitlines()
-                               if not line.strip().startswith("tags:")) + "\n")
+        f.write_text(
+            "\n".join(
+                line for line in f.read_text().splitlines() if not line.strip().startswith("tags:")
+            )
+            + "\n"
+        )
     for f in (corpus_copy / "articles").glob("*.md"):
-        f.write_text("\n".join(line for line in f.read_text().splitlines()
-                               if not line.startswith("tags:")) + "\n")
+        f.write_text(
+            "\n".join(line for line in f.read_text().splitlines() if not line.startswith("tags:"))
+            + "\n"
+        )
     at = app().run()
     at.switch_page(PAGES + "browse.py").run()
     assert not at.exception
@@ -301,13 +317,16 @@ def test_only_answered_stories_keeps_the_advice(app):
     assert advice != "Advice (0)"
 
 
-@pytest.mark.parametrize(("params", "page"), [
-    ({"article": "no-such-article"}, "article.py"), ({"article": "../../etc/passwd"}, "article.py"),
-    ({"comment": "![x](http://evil.example/c.png)"}, "story.py"),
-    ({"tag": "[Sign in](http://evil.example/phish)"}, "browse.py"),
-])
-def test_error_boxes_hold_one_line_of_plain_text_and_no_server_path(app, corpus_copy, params,
-                                                                      page):
+@pytest.mark.parametrize(
+    ("params", "page"),
+    [
+        ({"article": "no-such-article"}, "article.py"),
+        ({"article": "../../etc/passwd"}, "article.py"),
+        ({"comment": "![x](http://evil.example/c.png)"}, "story.py"),
+        ({"tag": "[Sign in](http://evil.example/phish)"}, "browse.py"),
+    ],
+)
+def test_error_boxes_hold_one_line_of_plain_text_and_no_server_path(app, corpus_copy, params, page):
     at = app()
     at.run()
     at.switch_page(PAGES + page)
@@ -342,7 +361,8 @@ def test_a_tag_list_repeated_thousands_of_times_is_read_once(app):
 
 
 def test_first_start_searches_by_words_at_once_and_by_meaning_once_the_vectors_are_made(
-        app, tmp_path):
+    app, tmp_path
+):
     """The words index serves the first page; the vectors follow in the background."""
     import time
 
@@ -351,8 +371,9 @@ def test_first_start_searches_by_words_at_once_and_by_meaning_once_the_vectors_a
 
     at = app(q="how can I believe him again after he slept with someone at his job").run()
     assert not at.exception
-    assert any("Search by meaning is getting ready" in (p.proto.text or "")
-               for p in at.get("progress"))
+    assert any(
+        "Search by meaning is getting ready" in (p.proto.text or "") for p in at.get("progress")
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         data = V.read_vectors(current_generation(tmp_path / "index"))

@@ -19,7 +19,7 @@ def test_situation_search_shows_advice_and_stories(app_server, page):
     from playwright.sync_api import expect
 
     page.goto(app_server.url + "/")
-    box = page.locator("[data-testid=\"stMain\"] textarea").first
+    box = page.locator('[data-testid="stMain"] textarea').first
     expect(box).to_be_visible()
     box.fill("my wife moved out after twelve years and says she needs space")
     box.press("Control+Enter")
@@ -81,8 +81,18 @@ def test_hostile_comment_stays_inert(app_server, page):
     wait_idle(page)
     page.wait_for_timeout(500)
     assert dialogs == []
-    assert page.locator("[data-testid=\"stMain\"] img[onerror], [data-testid=\"stMain\"] [onerror]").count() == 0
-    assert page.locator("[data-testid=\"stMain\"] a[href^='javascript:'], [data-testid=\"stMain\"] a[href^='data:']").count() == 0
+    assert (
+        page.locator(
+            '[data-testid="stMain"] img[onerror], [data-testid="stMain"] [onerror]'
+        ).count()
+        == 0
+    )
+    assert (
+        page.locator(
+            "[data-testid=\"stMain\"] a[href^='javascript:'], [data-testid=\"stMain\"] a[href^='data:']"
+        ).count()
+        == 0
+    )
     bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert bg != "rgb(255, 0, 0)"
     assert not [u for u in requests if u.endswith("/x") or u.startswith("data:")]

@@ -37,7 +37,8 @@ def author_app(tmp_path_factory):
     build_index(corpus, work / "index")
     (work / ".streamlit").mkdir()
     (work / ".streamlit" / "secrets.toml").write_text(
-        f'author_password_hash = "{hash_password(PASSWORD, iterations=1000)}"\n')
+        f'author_password_hash = "{hash_password(PASSWORD, iterations=1000)}"\n'
+    )
     app = RunningApp(corpus, work / "index", _env(), work / "app.log", cwd=work)
     app.corpus = corpus
     yield app
@@ -59,7 +60,8 @@ def _rows(page) -> list[tuple[str, str]]:
     """Return (tag, comment) of each row the review grid holds (from its accessible table)."""
     _expect()(page.locator("[data-testid=stDataFrame] tr").nth(2)).to_be_attached()
     cells = page.locator("[data-testid=stDataFrame] tr").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('td')).map(c => c.innerText))")
+        "rows => rows.map(r => Array.from(r.querySelectorAll('td')).map(c => c.innerText))"
+    )
     return [(c[3], c[4]) for c in cells if len(c) >= 5]
 
 
@@ -93,8 +95,11 @@ def test_the_review_queue_shrinks_after_apply_and_a_reload(author_app, page):
     text = (author_app.corpus / "comments").glob("*.yaml")
     assert any("removed_tags" in f.read_text() for f in text)
     page.reload()
-    expect(page.get_by_label("Author's password").or_(
-        page.get_by_text(re.compile(r"^\d+ suggestions at or above")))).to_be_visible()
+    expect(
+        page.get_by_label("Author's password").or_(
+            page.get_by_text(re.compile(r"^\d+ suggestions at or above"))
+        )
+    ).to_be_visible()
     if page.get_by_label("Author's password").count():
         _sign_in(page, author_app.url)
     expect(page.get_by_text(re.compile(r"^\d+ suggestions at or above"))).to_be_visible()
@@ -119,8 +124,12 @@ def imported_app(tmp_path_factory):
     work = tmp_path_factory.mktemp("imported")
     corpus = work / "corpus"
     export = HERE / "fixtures" / "import" / "export.xml"
-    assert main(["import", "wxr", str(export), "--corpus", str(corpus), "--index",
-                 str(work / "index")]) == 0
+    assert (
+        main(
+            ["import", "wxr", str(export), "--corpus", str(corpus), "--index", str(work / "index")]
+        )
+        == 0
+    )
     app = RunningApp(corpus, work / "index", _env(), work / "app.log")
     yield app
     app.stop()
@@ -133,14 +142,18 @@ def test_article_and_story_link_to_the_original_site(imported_app, page):
     expect(link).to_be_visible()
     assert link.get_attribute("href") == "https://heartwise.example/2010/03/when-she-leaves/"
     assert link.get_attribute("target") == "_blank"
-    assert "leaves this site" in link.inner_text() or "leaves this site" in (
-        link.get_attribute("title") or "") + link.text_content()
+    assert (
+        "leaves this site" in link.inner_text()
+        or "leaves this site" in (link.get_attribute("title") or "") + link.text_content()
+    )
     page.goto(imported_app.url + "/story?comment=wp-12-102")
     link = page.get_by_role("link", name=re.compile("comment on the original site"))
     expect(link).to_be_visible()
     assert link.get_attribute("href") == (
-        "https://heartwise.example/2010/03/when-she-leaves/#comment-102")
+        "https://heartwise.example/2010/03/when-she-leaves/#comment-102"
+    )
     # kb's own links stay inside kb
     inside = page.locator("a.kb-link:not(.kb-out)").evaluate_all(
-        "els => els.map(e => e.getAttribute('href'))")
+        "els => els.map(e => e.getAttribute('href'))"
+    )
     assert inside and all(h.startswith("./") for h in inside)

@@ -109,8 +109,9 @@ def test_story_page_shows_hostile_markup_as_text(app_server, page):
     watch = Watch(page)
     page.goto(app_server.url + "/story?comment=c-000022")
     expect(page.get_by_text("Pelican lighthouse note")).to_be_visible()
-    expect(page.get_by_text("<style>body { display: none !important }</style>",
-                            exact=False)).to_be_visible()
+    expect(
+        page.get_by_text("<style>body { display: none !important }</style>", exact=False)
+    ).to_be_visible()
     expect(page.get_by_text("onmouseover=", exact=False)).to_be_visible()
     _hover_everything(page)
     _settle(page)
@@ -120,8 +121,9 @@ def test_story_page_shows_hostile_markup_as_text(app_server, page):
     # the Markdown http link keeps its address; the javascript: and data: ones lost theirs
     assert [h for h in hrefs if h is not None] == ["http://evil.example/badge"]
     assert len(hrefs) == 3
-    assert all("nofollow" in (links.nth(i).get_attribute("rel") or "")
-               for i in range(links.count()))
+    assert all(
+        "nofollow" in (links.nth(i).get_attribute("rel") or "") for i in range(links.count())
+    )
 
 
 def test_search_results_and_their_threads_stay_inert(app_server, page):
@@ -169,11 +171,19 @@ def test_an_author_page_by_address_shows_only_the_lock(app_server, page):
     from playwright.sync_api import expect
 
     page.goto(app_server.url + "/author-faq?q=zebra&tag=affair&is_author=1&comment=c-000001")
-    expect(page.get_by_text("The author's pages are locked").or_(
-        page.get_by_label("Author's password"))).to_be_visible()
+    expect(
+        page.get_by_text("The author's pages are locked").or_(
+            page.get_by_label("Author's password")
+        )
+    ).to_be_visible()
     _settle(page)
-    assert page.locator(f'{MAIN} [data-testid="stDataFrame"], {MAIN} [data-testid="stTab"], '
-                        f'{MAIN} [data-testid="stTable"]').count() == 0
+    assert (
+        page.locator(
+            f'{MAIN} [data-testid="stDataFrame"], {MAIN} [data-testid="stTab"], '
+            f'{MAIN} [data-testid="stTable"]'
+        ).count()
+        == 0
+    )
     assert page.get_by_text("Suggestions").count() == 0
     assert page.get_by_text("Asked in search").count() == 0
 
@@ -182,8 +192,12 @@ def test_an_author_page_by_address_shows_only_the_lock(app_server, page):
 EVIL_IMG = "![x](http://evil.example/{}.png)"
 EVIL_LINK = "[Sign in again](http://evil.example/phish-{})"
 URL_PAYLOADS = [
-    ("/browse?tag=", "tag"), ("/story?comment=", "comment"), ("/article?article=", "article"),
-    ("/?like=", "like"), ("/?q=", "q"), ("/?tag=", "roottag"),
+    ("/browse?tag=", "tag"),
+    ("/story?comment=", "comment"),
+    ("/article?article=", "article"),
+    ("/?like=", "like"),
+    ("/?q=", "q"),
+    ("/?tag=", "roottag"),
 ]
 
 
@@ -191,8 +205,10 @@ def _no_markdown_made(page) -> None:
     """No image in the page, and no link of ours (the fixture comment's kept link aside)."""
     main = page.locator(MAIN)
     assert main.locator("img").count() == 0
-    hrefs = [main.locator("a").nth(i).get_attribute("href") or ""
-             for i in range(main.locator("a").count())]
+    hrefs = [
+        main.locator("a").nth(i).get_attribute("href") or ""
+        for i in range(main.locator("a").count())
+    ]
     outside = [h for h in hrefs if h.startswith(("http", "//")) and "evil" in h]
     assert not [h for h in outside if not h.endswith("/badge")], hrefs
     text = main.inner_text()
@@ -226,28 +242,40 @@ def hostile_app(tmp_path_factory):
     shutil.copytree(FIXTURE_CORPUS, corpus)
     img = "![t](http://evil.example/{}.png)"
     (corpus / "site.yaml").write_text(
-        f'title: "{img.format("title")} Test Site"\nauthor: Ada Reyes\nauthor_aliases: [Ada]\n')
+        f'title: "{img.format("title")} Test Site"\nauthor: Ada Reyes\nauthor_aliases: [Ada]\n'
+    )
     tags = (corpus / "tags.yaml").read_text()
     tags = tags.replace("label: Affair", f'label: "Affair {img.format("label")}"')
-    tags = tags.replace("description: Infidelity.",
-                        f'description: "Infidelity [see](http://evil.example/desc) '
-                        f'{img.format("desc")}"')
+    tags = tags.replace(
+        "description: Infidelity.",
+        f'description: "Infidelity [see](http://evil.example/desc) {img.format("desc")}"',
+    )
     (corpus / "tags.yaml").write_text(tags)
     art = corpus / "articles" / "affairs.md"
-    text = art.read_text().replace('title: "After an affair"',
-                                   f'title: "After an affair {img.format("atitle")}"\n'
-                                   f'summary: "{img.format("summary")} in short"')
-    text = text.replace("## Rebuilding", f"## Rebuilding {img.format('heading')}\n\n"
-                        "    indented code in an article\n\n```\nfenced code\n```\n")
+    text = art.read_text().replace(
+        'title: "After an affair"',
+        f'title: "After an affair {img.format("atitle")}"\n'
+        f'summary: "{img.format("summary")} in short"',
+    )
+    text = text.replace(
+        "## Rebuilding",
+        f"## Rebuilding {img.format('heading')}\n\n"
+        "    indented code in an article\n\n```\nfenced code\n```\n",
+    )
     art.write_text(text)
     comments = corpus / "comments" / "affairs.yaml"
     ctext = comments.read_text()
     first = re.search(r'author: "([^"]+)"', ctext).group(1)
-    ctext = ctext.replace(f'author: "{first}"',
-                          f'author: "{first}\\n\\n{img.format("name")}\\n\\n'
-                          f'[phish](http://evil.example/name-link)"', 1)
-    ctext = ctext.replace("body: |\n", "body: |\n      Code follows:\n\n          indented code "
-                          "block in a comment\n\n", 1)
+    ctext = ctext.replace(
+        f'author: "{first}"',
+        f'author: "{first}\\n\\n{img.format("name")}\\n\\n[phish](http://evil.example/name-link)"',
+        1,
+    )
+    ctext = ctext.replace(
+        "body: |\n",
+        "body: |\n      Code follows:\n\n          indented code block in a comment\n\n",
+        1,
+    )
     comments.write_text(ctext)
     from kb.corpus import check_corpus
 
@@ -258,9 +286,17 @@ def hostile_app(tmp_path_factory):
     app.stop()
 
 
-@pytest.mark.parametrize("path", ["/", "/article?article=affairs", "/article",
-                                  "/browse", "/browse?tag=affair",
-                                  "/?q=" + quote("affair cheated trust")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/article?article=affairs",
+        "/article",
+        "/browse",
+        "/browse?tag=affair",
+        "/?q=" + quote("affair cheated trust"),
+    ],
+)
 def test_author_fields_and_names_load_no_images(hostile_app, page, path):
     from playwright.sync_api import expect
 

@@ -35,8 +35,9 @@ def search(page, url, text):
 
 
 def _first_story_ids(page) -> list[str]:
-    return page.locator("a.kb-link", has_text=re.compile(r"^Open .*'s conversation$")) \
-        .evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    return page.locator("a.kb-link", has_text=re.compile(r"^Open .*'s conversation$")).evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
 
 
 QUERY = "my wife moved out and says she needs space"
@@ -81,8 +82,9 @@ def test_read_this_section_opens_at_the_section(embedded_app, page):
     search(page, embedded_app.url, QUERY)
     # a section with a heading of its own (an article's opening has none to scroll to), the
     # second such if the list has two (whether the vectors are ready changes the list)
-    links = page.locator("a.kb-link:not([href*='section=intro'])",
-                         has_text=re.compile(r"^Read the section "))
+    links = page.locator(
+        "a.kb-link:not([href*='section=intro'])", has_text=re.compile(r"^Read the section ")
+    )
     expect(links.first).to_be_attached()
     idle(page)
     link = links.nth(1) if links.count() > 1 else links.first
@@ -96,23 +98,29 @@ def test_read_this_section_opens_at_the_section(embedded_app, page):
     # scrolled to it (near the top of the window), not left 3,000 px down
     page.wait_for_function(
         "id => { const r = document.getElementById(id).getBoundingClientRect();"
-        " return r.top >= 0 && r.top < 450; }", arg=anchor, timeout=WAIT)
+        " return r.top >= 0 && r.top < 450; }",
+        arg=anchor,
+        timeout=WAIT,
+    )
 
 
 def test_phone_shows_the_first_story_within_two_screens(embedded_app, browser):
     expect = _expect()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     try:
         search(page, embedded_app.url, QUERY)
         story = page.locator("a.kb-link", has_text=re.compile(r"^Open .*'s conversation$")).first
         expect(story).to_be_attached()
         top = story.evaluate(
-            "e => e.closest('[data-testid=\"stVerticalBlockBorderWrapper\"], "
-            "[data-testid=\"stVerticalBlock\"]').getBoundingClientRect().top")
-        scroller = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop"
-                                 " + window.scrollY")
+            'e => e.closest(\'[data-testid="stVerticalBlockBorderWrapper"], '
+            '[data-testid="stVerticalBlock"]\').getBoundingClientRect().top'
+        )
+        scroller = page.evaluate(
+            "document.querySelector('[data-testid=\"stMain\"]').scrollTop + window.scrollY"
+        )
         assert top + scroller < 2 * 844, top
         # the box holds several lines; example buttons wrap instead of being cut
         page.goto(embedded_app.url + "/")
@@ -125,8 +133,9 @@ def test_phone_shows_the_first_story_within_two_screens(embedded_app, browser):
         context.close()
 
 
-@pytest.mark.parametrize("text", ["my cat keeps scratching the sofa",
-                                  "how do i fix a leaking kitchen tap"])
+@pytest.mark.parametrize(
+    "text", ["my cat keeps scratching the sofa", "how do i fix a leaking kitchen tap"]
+)
 def test_a_question_the_site_does_not_cover_says_so(embedded_app, page, text):
     expect = _expect()
     search(page, embedded_app.url, text)
@@ -149,14 +158,17 @@ def test_links_look_like_links_and_name_where_they_go(embedded_app, page):
     names = links.all_inner_texts()
     assert len(names) >= 3 and len(set(names)) > 1
     style = links.first.evaluate(
-        "e => { const s = getComputedStyle(e); return [s.textDecorationLine, s.color]; }")
+        "e => { const s = getComputedStyle(e); return [s.textDecorationLine, s.color]; }"
+    )
     assert "underline" in style[0] and style[1] != "rgb(49, 51, 63)"
     expect(page).to_have_title(re.compile(r"my wife moved out.* · Staying Close"))
     links.nth(1).focus()
     page.keyboard.press("Shift+Tab")  # reach it by keyboard, as its focus ring is for
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => [document.activeElement.textContent, "
-                            "getComputedStyle(document.activeElement).outlineStyle]")
+    focused = page.evaluate(
+        "() => [document.activeElement.textContent, "
+        "getComputedStyle(document.activeElement).outlineStyle]"
+    )
     assert focused[0] == names[1] and focused[1] != "none", focused
     # the menu offers pages, none of them an empty story page
     page.get_by_role("button", name="Read").click()

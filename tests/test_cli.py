@@ -12,8 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 def run(args, env, cwd=None):
-    return subprocess.run(kb_command() + args, env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        kb_command() + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_build_search_similar_tags_browse(tmp_path, clean_env):
@@ -65,7 +66,8 @@ def test_build_is_incremental_and_says_what_changed(tmp_path, clean_env):
     env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "ix"))
     assert run(["build"], env).returncode == 0
     (corpus / "comments" / "affairs.yaml").write_text(
-        (corpus / "comments" / "affairs.yaml").read_text().replace("coworker", "colleague"))
+        (corpus / "comments" / "affairs.yaml").read_text().replace("coworker", "colleague")
+    )
     r = run(["build"], env)
     assert r.returncode == 0
     assert "changed: affairs" in r.stdout
@@ -79,20 +81,26 @@ def test_bad_corpus_gives_file_and_line_and_exit_1(tmp_path, clean_env):
     env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "ix"))
     r = run(["check"], env)
     assert r.returncode == 1
-    assert "corpus/comments/leaving.yaml:7: comment c-000002: parent 'c-999999' does not exist" in r.stdout
+    assert (
+        "corpus/comments/leaving.yaml:7: comment c-000002: parent 'c-999999' does not exist"
+        in r.stdout
+    )
     r = run(["build"], env)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "the index is unchanged" in r.stderr
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["search", "hello"], 1, "no index yet; run `kb build` first"),
-    (["similar", "c-404"], 1, "no index yet"),
-    (["search", "x", "--limit", "0"], 2, "must be 1 or more"),
-    (["search", "x", "--since", "last week"], 2, "use a date as YYYY-MM-DD"),
-    (["frobnicate"], 2, "invalid choice"),
-    (["eval", "/nonexistent.yaml"], 1, "no such file"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", "hello"], 1, "no index yet; run `kb build` first"),
+        (["similar", "c-404"], 1, "no index yet"),
+        (["search", "x", "--limit", "0"], 2, "must be 1 or more"),
+        (["search", "x", "--since", "last week"], 2, "use a date as YYYY-MM-DD"),
+        (["frobnicate"], 2, "invalid choice"),
+        (["eval", "/nonexistent.yaml"], 1, "no such file"),
+    ],
+)
 def test_errors_are_one_line_with_exit_code(tmp_path, clean_env, args, code, message):
     env = dict(clean_env, KB_CORPUS=str(FIXTURE_CORPUS), KB_INDEX=str(tmp_path / "none"))
     r = run(args, env)
@@ -111,15 +119,18 @@ def test_hostile_queries_never_crash_the_command(tmp_path, clean_env):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("argv", "code", "words"), [
-    (["eval", "{tmp}"], 1, "is a folder, not a judgments file"),
-    (["faq", "--evaluate", "{tmp}"], 1, "is a folder"),
-    (["serve", "--port", "99999"], 2, "port 99999 is not from 1 to 65535"),
-    (["serve", "--port", "http"], 2, "is not a port number"),
-    (["search", "wife", "--index", "{file}"], 2, "is a file, not a folder"),
-    (["build", "--corpus", "{file}"], 2, "is a file, not a folder"),
-    (["redact", "c-000004", "--index", "{file}"], 2, "is a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["eval", "{tmp}"], 1, "is a folder, not a judgments file"),
+        (["faq", "--evaluate", "{tmp}"], 1, "is a folder"),
+        (["serve", "--port", "99999"], 2, "port 99999 is not from 1 to 65535"),
+        (["serve", "--port", "http"], 2, "is not a port number"),
+        (["search", "wife", "--index", "{file}"], 2, "is a file, not a folder"),
+        (["build", "--corpus", "{file}"], 2, "is a file, not a folder"),
+        (["redact", "c-000004", "--index", "{file}"], 2, "is a file, not a folder"),
+    ],
+)
 def test_bad_paths_and_ports_are_one_line(tmp_path, clean_env, argv, code, words):
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)

@@ -148,8 +148,10 @@ def test_searches_during_repeated_swaps_see_the_old_or_the_new_index(two_version
     assert not errors, repr(errors[0])
     assert not wrong, wrong[:3]
     assert _answer(kb, PROBES[0]) == answers[(SWAPS - 1) % 2][PROBES[0]]
-    print(f"\nconcurrency: {counts['all']} searches by {READERS} threads, {counts['during']} of "
-          f"them while one of {SWAPS} builds ran and swapped the index")
+    print(
+        f"\nconcurrency: {counts['all']} searches by {READERS} threads, {counts['during']} of "
+        f"them while one of {SWAPS} builds ran and swapped the index"
+    )
     assert counts["during"] >= SWAPS
 
 

@@ -19,7 +19,9 @@ def test_fixture_corpus_loads_with_threads_and_author_replies():
 
 
 def test_sections_split_at_level_two_headings_with_intro():
-    sections = split_sections("a", "Title", "Intro text.\n\n## First one\nA\n\n## Stop (yes, really)!\nB\n")
+    sections = split_sections(
+        "a", "Title", "Intro text.\n\n## First one\nA\n\n## Stop (yes, really)!\nB\n"
+    )
     assert [s.anchor for s in sections] == ["intro", "first-one", "stop-yes-really"]
     assert sections[2].id == "a#stop-yes-really"
     assert sections[1].body == "A"
@@ -39,14 +41,30 @@ def test_anchor_folds_case_and_punctuation():
     [
         ("no-title.md", "articles/leaving.md", "articles/leaving.md:2: missing `title`"),
         ("bad-date.md", "articles/leaving.md", "articles/leaving.md:2: invalid date"),
-        ("no-front-matter.md", "articles/leaving.md", "articles/leaving.md:1: missing front matter"),
+        (
+            "no-front-matter.md",
+            "articles/leaving.md",
+            "articles/leaving.md:1: missing front matter",
+        ),
         ("empty-body.md", "articles/leaving.md", "articles/leaving.md:5: empty body"),
         ("unknown-tag.md", "articles/leaving.md", "unknown tag 'heartbreak'"),
         ("latin1.md", "articles/leaving.md", "articles/leaving.md:5: not UTF-8"),
         ("yaml-syntax.yaml", "comments/leaving.yaml", "comments/leaving.yaml:7: invalid YAML"),
-        ("duplicate-id.yaml", "comments/leaving.yaml", "comments/leaving.yaml:7: duplicate comment id 'c-000001'"),
-        ("missing-parent.yaml", "comments/leaving.yaml", "comments/leaving.yaml:7: comment c-000002: parent 'c-999999' does not exist"),
-        ("orphan.yaml", "comments/orphan.yaml", "comments/orphan.yaml:1: comments for a missing article 'no-such-article'"),
+        (
+            "duplicate-id.yaml",
+            "comments/leaving.yaml",
+            "comments/leaving.yaml:7: duplicate comment id 'c-000001'",
+        ),
+        (
+            "missing-parent.yaml",
+            "comments/leaving.yaml",
+            "comments/leaving.yaml:7: comment c-000002: parent 'c-999999' does not exist",
+        ),
+        (
+            "orphan.yaml",
+            "comments/orphan.yaml",
+            "comments/orphan.yaml:1: comments for a missing article 'no-such-article'",
+        ),
     ],
 )
 def test_each_bad_file_is_reported_with_file_and_line(corpus_copy, bad, target, expected):

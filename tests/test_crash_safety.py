@@ -37,11 +37,43 @@ INCREMENTAL_KILLS = 3  # kills of an incremental `kb build`
 IMPORT_KILLS = 3  # kills of `kb import wxr`
 PROBE = "zeppelin hangar"
 WXR = Path(__file__).parent / "fixtures" / "import" / "export.xml"
-WORDS = ["left", "moved", "out", "space", "texts", "blocked", "wife", "husband", "girlfriend",
-         "boyfriend", "weeks", "months", "years", "fight", "trust", "coworker", "kids",
-         "wedding", "ring", "call", "message", "silence", "therapy", "counselor", "apartment",
-         "lonely", "angry", "hopeful", "waiting", "friends", "family", "holiday", "birthday",
-         "phone", "letter"]
+WORDS = [
+    "left",
+    "moved",
+    "out",
+    "space",
+    "texts",
+    "blocked",
+    "wife",
+    "husband",
+    "girlfriend",
+    "boyfriend",
+    "weeks",
+    "months",
+    "years",
+    "fight",
+    "trust",
+    "coworker",
+    "kids",
+    "wedding",
+    "ring",
+    "call",
+    "message",
+    "silence",
+    "therapy",
+    "counselor",
+    "apartment",
+    "lonely",
+    "angry",
+    "hopeful",
+    "waiting",
+    "friends",
+    "family",
+    "holiday",
+    "birthday",
+    "phone",
+    "letter",
+]
 
 
 def make_corpus(root: Path, articles: int = 14, per_article: int = 150, seed: int = SEED) -> None:
@@ -52,17 +84,24 @@ def make_corpus(root: Path, articles: int = 14, per_article: int = 150, seed: in
     (root / "site.yaml").write_text("title: Load\nauthor: Ada\n", "utf-8")
     (root / "tags.yaml").write_text(
         "tags:\n  - id: space\n    label: Space\n    phrases: [needs space]\n"
-        "  - id: no-contact\n    label: No contact\n", "utf-8")
+        "  - id: no-contact\n    label: No contact\n",
+        "utf-8",
+    )
     for a in range(articles):
         slug = f"a{a:03d}"
         words = " ".join(rnd.choice(WORDS) for _ in range(300))
         (root / "articles" / f"{slug}.md").write_text(
-            f"---\ntitle: Article {a}\ndate: 2012-01-01\n---\n\n## One\n\n{words}\n", "utf-8")
+            f"---\ntitle: Article {a}\ndate: 2012-01-01\n---\n\n## One\n\n{words}\n", "utf-8"
+        )
         lines = [f"article: {slug}", "comments:"]
         for k in range(per_article):
             body = " ".join(rnd.choice(WORDS) for _ in range(rnd.randrange(30, 90)))
-            lines += [f'  - id: "g-{a:03d}-{k:04d}"', '    author: "Reader"',
-                      "    date: 2013-02-03", f"    body: {body}"]
+            lines += [
+                f'  - id: "g-{a:03d}-{k:04d}"',
+                '    author: "Reader"',
+                "    date: 2013-02-03",
+                f"    body: {body}",
+            ]
         (root / "comments" / f"{slug}.yaml").write_text("\n".join(lines) + "\n", "utf-8")
 
 
@@ -81,7 +120,9 @@ def set_version(root: Path, version: int) -> None:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Return every file under a folder with its bytes."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def corpus_files(root: Path) -> dict[str, bytes]:
@@ -94,13 +135,15 @@ class Kb:
 
     def __init__(self, corpus: Path, index: Path, tmp: Path):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-        self.env.update(KB_CORPUS=str(corpus), KB_INDEX=str(index),
-                        XDG_CACHE_HOME=str(tmp / "cache"))
+        self.env.update(
+            KB_CORPUS=str(corpus), KB_INDEX=str(index), XDG_CACHE_HOME=str(tmp / "cache")
+        )
         self.corpus, self.index = corpus, index
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(kb_command() + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            kb_command() + list(args), env=self.env, capture_output=True, text=True, timeout=300
+        )
 
     def answer(self) -> list[str]:
         r = self.run("search", PROBE, "--json", "--limit", "3", "--mode", "words")
@@ -120,9 +163,13 @@ class Kb:
 
     def killed(self, delay: float, *args: str) -> bool:
         """Start the command, SIGKILL it after ``delay`` seconds; tell whether it was killed."""
-        proc = subprocess.Popen(kb_command() + list(args), env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            kb_command() + list(args),
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         try:
             proc.wait(delay)
         except subprocess.TimeoutExpired:
@@ -213,8 +260,10 @@ def test_builds_killed_at_random_moments_leave_the_previous_index(tmp_path):
     kb.check()
     assert all((g / MANIFEST).exists() for g in index.glob("gen-*"))  # no half generation left
     counts = {p: phases.count(p) for p in sorted(set(phases))}
-    print(f"\ncrash safety: {survived} kill points survived of {len(plan)} runs; "
-          f"full build {full_time:.1f} s, incremental {incremental_time:.1f} s; {counts}")
+    print(
+        f"\ncrash safety: {survived} kill points survived of {len(plan)} runs; "
+        f"full build {full_time:.1f} s, incremental {incremental_time:.1f} s; {counts}"
+    )
     assert survived >= 8
 
 
@@ -281,9 +330,13 @@ def test_an_import_stopped_between_any_two_renames_leaves_a_sound_corpus(tmp_pat
         corpus = tmp_path / f"c{stop_after}"
         shutil.copytree(pristine, corpus)
         kb = Kb(corpus, tmp_path / "ix", tmp_path)
-        r = subprocess.run([sys.executable, "-c", _STOP_AT_RENAME, str(stop_after), "import",
-                            "wxr", str(WXR)], env=kb.env, capture_output=True, text=True,
-                           timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", _STOP_AT_RENAME, str(stop_after), "import", "wxr", str(WXR)],
+            env=kb.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 137, r.stderr
         now = corpus_files(corpus)
         changed = sorted(k for k in now if now[k] != before.get(k))
@@ -292,8 +345,10 @@ def test_an_import_stopped_between_any_two_renames_leaves_a_sound_corpus(tmp_pat
             assert now[name] == after[name]
         r = kb.run("check")
         assert r.returncode == 0, f"stopped after {stop_after} renames: {r.stdout}"
-    print(f"\ncrash safety: an import stopped at each of its {len(written)} renames left a "
-          "sound corpus")
+    print(
+        f"\ncrash safety: an import stopped at each of its {len(written)} renames left a "
+        "sound corpus"
+    )
 
 
 _STOP_IN_BUILD = """
@@ -318,13 +373,20 @@ def test_a_build_stopped_around_the_swap_leaves_one_whole_index(tmp_path, where,
     assert kb.run("build").returncode == 0
     old = current_generation(kb.index)
     first = kb.run("search", "coworker", "--json")
-    r = subprocess.run([sys.executable, "-c", _STOP_IN_BUILD, where], env=kb.env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", _STOP_IN_BUILD, where],
+        env=kb.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 137, r.stderr
     assert (current_generation(kb.index) != old) is swapped
     again = kb.run("search", "coworker", "--json")
-    assert again.returncode == 0 and json.loads(again.stdout)["stories"] == json.loads(
-        first.stdout)["stories"]
+    assert (
+        again.returncode == 0
+        and json.loads(again.stdout)["stories"] == json.loads(first.stdout)["stories"]
+    )
     assert _lock_is_free(kb.index)
     assert kb.run("build", "--full").returncode == 0
     assert all((g / MANIFEST).exists() for g in kb.index.glob("gen-*"))
@@ -354,9 +416,13 @@ def test_a_killed_parallel_build_leaves_the_lock_free(tmp_path):
     assert kb.run("build").returncode == 0
     answer = kb.answer()
     set_version(corpus, 1)
-    proc = subprocess.Popen([sys.executable, "-c", _PARALLEL_BUILD], env=kb.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PARALLEL_BUILD],
+        env=kb.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -390,8 +456,9 @@ def test_a_vector_step_killed_part_way_resumes_where_it_stopped(tmp_path, clean_
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(EMBEDDED_CORPUS, corpus)
     cmd = [*kb_command(), "build", "--corpus", str(corpus), "--index", str(index)]
-    proc = subprocess.Popen(cmd, env=clean_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=clean_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 240
     parts = []
     while time.monotonic() < deadline and not parts and proc.poll() is None:
@@ -405,8 +472,9 @@ def test_a_vector_step_killed_part_way_resumes_where_it_stopped(tmp_path, clean_
     assert done is not None and not bool(done["complete"])
     assert 0 < len(done["docnums"]) < 688
     assert KnowledgeBase(index).search("my wife moved out").mode == "hybrid"
-    out = subprocess.run([*cmd, "--json"], env=clean_env, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(
+        [*cmd, "--json"], env=clean_env, capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)["vectors"]
     assert report["complete"] and report["documents"] == 688

@@ -88,8 +88,9 @@ def embedded_semantic_kb(tmp_path_factory):
 @pytest.mark.parametrize("judged", [JUDGMENTS, PLAIN], ids=["judgments", "plain"])
 def test_hybrid_beats_words_and_meaning_alone(embedded_semantic_kb, judged):
     queries = load_judgments(judged)
-    by_mode = {m: evaluate(embedded_semantic_kb, queries, mode=m)
-               for m in ("words", "meaning", "hybrid")}
+    by_mode = {
+        m: evaluate(embedded_semantic_kb, queries, mode=m) for m in ("words", "meaning", "hybrid")
+    }
     hybrid = by_mode["hybrid"]
     for metric in ("ndcg@10", "p@5"):
         assert hybrid[metric] > by_mode["words"][metric], metric
@@ -152,8 +153,9 @@ def test_did_you_mean_offers_only_right_corrections_on_the_judged_queries(embedd
     for j in load_judgments(JUDGMENTS):
         suggestion = embedded_kb.search(j.text, limit=1).did_you_mean
         if suggestion:
-            offers[j.id] = [(a, b) for a, b in zip(j.text.split(), suggestion.split(),
-                                                   strict=True) if a != b]
+            offers[j.id] = [
+                (a, b) for a, b in zip(j.text.split(), suggestion.split(), strict=True) if a != b
+            ]
     assert offers == {"q-h2-14": [("marrige", "marriage"), ("councellor", "counsellor")]}
 
 
@@ -186,7 +188,7 @@ def test_with_vectors_what_fits_is_told_by_closeness_in_meaning(embedded_semanti
 
 @pytest.mark.slow
 def test_a_short_query_the_model_reads_poorly_leans_on_its_words(embedded_semantic_kb):
-    """"she feels smothered" (best cosine 0.35): the stories that say "smothered" come first."""
+    """ "she feels smothered" (best cosine 0.35): the stories that say "smothered" come first."""
     result = embedded_semantic_kb.search("she feels smothered")
     assert result.mode == "hybrid"
     assert {"c-100098", "c-300093"} <= {h.id for h in result.stories[:3]}

@@ -55,11 +55,18 @@ def test_array_scores_are_whooshs_scores(kb, text):
             assert scores[hit.docnum] == pytest.approx(hit.score, rel=1e-12)
 
 
-@pytest.mark.parametrize("filters", [
-    Filters(), Filters(tags=("space",)), Filters(article="leaving"), Filters(answered=True),
-    Filters(date_from=dt.date(2013, 1, 6)), Filters(date_to=dt.date(2013, 1, 5)),
-    Filters(date_from=dt.date(2012, 1, 1), date_to=dt.date(2016, 3, 1), tags=("affair",)),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(tags=("space",)),
+        Filters(article="leaving"),
+        Filters(answered=True),
+        Filters(date_from=dt.date(2013, 1, 6)),
+        Filters(date_to=dt.date(2013, 1, 5)),
+        Filters(date_from=dt.date(2012, 1, 1), date_to=dt.date(2016, 3, 1), tags=("affair",)),
+    ],
+)
 def test_filter_masks_select_what_whooshs_filters_select(kb, filters):
     from kb.model import ADVICE_KINDS, KIND_STORY
 
@@ -75,8 +82,13 @@ def _answers(index_dir, texts=QUERIES):
         out = []
         for text in texts:
             r = kb.search(text)
-            out.append(([(h.id, h.score, h.replies) for h in r.advice],
-                        [(h.id, h.score, h.replies) for h in r.stories], r.did_you_mean))
+            out.append(
+                (
+                    [(h.id, h.score, h.replies) for h in r.advice],
+                    [(h.id, h.score, h.replies) for h in r.stories],
+                    r.did_you_mean,
+                )
+            )
         return out
     finally:
         kb.close()
@@ -91,11 +103,11 @@ def test_a_build_in_several_processes_answers_as_one(corpus_copy, tmp_path, monk
     assert len(toc) == 2
     assert _answers(tmp_path / "one") == _answers(tmp_path / "two")
     assert read_ledger(current_generation(tmp_path / "one")) == read_ledger(
-        current_generation(tmp_path / "two"))
+        current_generation(tmp_path / "two")
+    )
 
 
-def test_a_build_in_several_processes_reports_problems_as_one(corpus_copy, tmp_path,
-                                                             monkeypatch):
+def test_a_build_in_several_processes_reports_problems_as_one(corpus_copy, tmp_path, monkeypatch):
     path = corpus_copy / "comments" / "space.yaml"  # reuses an id of affairs.yaml
     path.write_text(path.read_text() + REPLY.replace("c-000012", "c-000020"))
     with pytest.raises(CorpusError) as one:
@@ -108,8 +120,10 @@ def test_a_build_in_several_processes_reports_problems_as_one(corpus_copy, tmp_p
     assert current_generation(tmp_path / "two") is None
 
 
-REPLY = ('  - id: "c-000012"\n    parent: "c-000010"\n    author: "Ada"\n    date: 2013-02-01\n'
-         '    body: |\n      Jo, she asked for a month of quiet; a short note on her birthday is fine.\n')
+REPLY = (
+    '  - id: "c-000012"\n    parent: "c-000010"\n    author: "Ada"\n    date: 2013-02-01\n'
+    "    body: |\n      Jo, she asked for a month of quiet; a short note on her birthday is fine.\n"
+)
 
 
 def test_an_update_rewrites_only_the_documents_that_changed(corpus_copy, tmp_path, monkeypatch):
@@ -139,7 +153,9 @@ def test_an_update_rewrites_only_the_documents_that_changed(corpus_copy, tmp_pat
     texts = [*QUERIES, "a short note on her birthday"]
 
     def ranks(index_dir):
-        return [[[(h[0], h[2]) for h in hits] for hits in a[:2]] for a in _answers(index_dir, texts)]
+        return [
+            [[(h[0], h[2]) for h in hits] for hits in a[:2]] for a in _answers(index_dir, texts)
+        ]
 
     assert ranks(ix_dir) == ranks(tmp_path / "full")
 
@@ -153,7 +169,8 @@ def test_an_update_checks_a_changed_file_against_the_unread_ones(corpus_copy, tm
     with pytest.raises(CorpusError) as err:
         build_index(corpus_copy, ix_dir)
     assert "duplicate comment id 'c-000020' (also at corpus/comments/affairs.yaml:3)" in str(
-        err.value.problems)
+        err.value.problems
+    )
     path.write_text(original + REPLY.replace('"c-000010"', '"c-000020"'))  # parent elsewhere
     with pytest.raises(CorpusError) as err:
         build_index(corpus_copy, ix_dir)
@@ -171,7 +188,11 @@ def test_searchers_are_lent_and_given_back(built_index):
 
 def test_spelling_words_are_the_unstemmed_words_of_the_texts():
     assert segments.spelling_words(["Texting HER: texts, texted! a I 3.14"]) == {
-        "texting", "texts", "texted", "3.14"}
+        "texting",
+        "texts",
+        "texted",
+        "3.14",
+    }
 
 
 def test_weighting_is_the_one_search_uses():

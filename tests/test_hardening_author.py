@@ -189,20 +189,63 @@ def test_the_fifth_wrong_password_in_a_minute_locks_the_pages(app_env, clock):
 
 
 READER_PAGES = [None, "search.py", "story.py", "article.py", "browse.py"]
-PARAMS = ["q", "like", "comment", "article", "section", "tag", "sort", "page", "ftag",
-          "farticle", "since", "until", "answered", "is_author", "author", "review", "faq",
-          "edit_id", "author_password", "session", "embed", "embed_options"]
-VALUES = st.one_of(st.sampled_from(["1", "true", "True", "author-tags", "author-faq", "c-000001",
-                                    "affair", PASSWORD, HASH, "../author_tags.py"]),
-                   st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
+PARAMS = [
+    "q",
+    "like",
+    "comment",
+    "article",
+    "section",
+    "tag",
+    "sort",
+    "page",
+    "ftag",
+    "farticle",
+    "since",
+    "until",
+    "answered",
+    "is_author",
+    "author",
+    "review",
+    "faq",
+    "edit_id",
+    "author_password",
+    "session",
+    "embed",
+    "embed_options",
+]
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "1",
+            "true",
+            "True",
+            "author-tags",
+            "author-faq",
+            "c-000001",
+            "affair",
+            PASSWORD,
+            HASH,
+            "../author_tags.py",
+        ]
+    ),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=40),
+)
 
 
-@settings(max_examples=20, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(page=st.sampled_from(READER_PAGES),
-       params=st.dictionaries(st.sampled_from(PARAMS), VALUES, min_size=1, max_size=5))
-def test_reader_pages_never_show_private_things_whatever_the_parameters(app_env, fresh_lock,
-                                                                         page, params):
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    page=st.sampled_from(READER_PAGES),
+    params=st.dictionaries(st.sampled_from(PARAMS), VALUES, min_size=1, max_size=5),
+)
+def test_reader_pages_never_show_private_things_whatever_the_parameters(
+    app_env, fresh_lock, page, params
+):
     TRIED["reader"] += 1
     at = _open(page, params)
     assert not at.exception
@@ -211,8 +254,12 @@ def test_reader_pages_never_show_private_things_whatever_the_parameters(app_env,
 
 def _malformed(kind: str) -> str:
     scheme, _, salt, digest = HASH.split("$")
-    return {"huge iterations": f"{scheme}${10**30}${salt}${digest}", "space": HASH + " ",
-            "capitals": f"{scheme}$1000${salt}${digest.upper()}", "junk": "not a hash"}[kind]
+    return {
+        "huge iterations": f"{scheme}${10**30}${salt}${digest}",
+        "space": HASH + " ",
+        "capitals": f"{scheme}$1000${salt}${digest.upper()}",
+        "junk": "not a hash",
+    }[kind]
 
 
 @pytest.mark.parametrize("kind", ["huge iterations", "space", "capitals", "junk"])

@@ -34,26 +34,88 @@ from .conftest import FIXTURE_CORPUS, REPO, kb_command
 from .test_import_shared import FIXTURES
 
 TRIED: Counter = Counter()
-FILES = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                        HealthCheck.data_too_large])
-CORPUS_FILES = ["site.yaml", "tags.yaml", "articles/leaving.md", "comments/leaving.yaml",
-                "articles/new.md", "comments/space.yaml"]
-YAML_BITS = ["- ", ": ", "[", "]", "{", "}", "&a ", "*a ", "*b", "!!python/object/apply:os.system ",
-             "!!binary ", "---\n", "...\n", "\n  ", "\n", "'", '"', "|\n", ">-\n", "? ", "%YAML 1.1\n",
-             "%TAG ! tag:x,2000:\n", "\t", "id: ", '"c-000001"', "2010-13-45", "2010-01-01", "\ufeff",
-             "\x00", "\x85", "\u2028", "comments:", "article: leaving", "body: ", "tags: [", "<<: *a",
-             "title: ", "date: ", "parent: ", "9" * 400, "\\", "#", "@", "`"]
-SOURCES = {"wxr": FIXTURES / "export.xml", "html": FIXTURES / "when-she-leaves.html",
-           "pdf": FIXTURES / "archive.pdf", "csv": FIXTURES / "questions.csv"}
+FILES = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+CORPUS_FILES = [
+    "site.yaml",
+    "tags.yaml",
+    "articles/leaving.md",
+    "comments/leaving.yaml",
+    "articles/new.md",
+    "comments/space.yaml",
+]
+YAML_BITS = [
+    "- ",
+    ": ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a ",
+    "*b",
+    "!!python/object/apply:os.system ",
+    "!!binary ",
+    "---\n",
+    "...\n",
+    "\n  ",
+    "\n",
+    "'",
+    '"',
+    "|\n",
+    ">-\n",
+    "? ",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "\t",
+    "id: ",
+    '"c-000001"',
+    "2010-13-45",
+    "2010-01-01",
+    "\ufeff",
+    "\x00",
+    "\x85",
+    "\u2028",
+    "comments:",
+    "article: leaving",
+    "body: ",
+    "tags: [",
+    "<<: *a",
+    "title: ",
+    "date: ",
+    "parent: ",
+    "9" * 400,
+    "\\",
+    "#",
+    "@",
+    "`",
+]
+SOURCES = {
+    "wxr": FIXTURES / "export.xml",
+    "html": FIXTURES / "when-she-leaves.html",
+    "pdf": FIXTURES / "archive.pdf",
+    "csv": FIXTURES / "questions.csv",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
     if TRIED:
-        print("\nhostile files tried: " + ", ".join(f"{k} {n}" for k, n in sorted(TRIED.items()))
-              + f"; total {sum(TRIED.values())}")
+        print(
+            "\nhostile files tried: "
+            + ", ".join(f"{k} {n}" for k, n in sorted(TRIED.items()))
+            + f"; total {sum(TRIED.values())}"
+        )
 
 
 def digest(folder: Path) -> str:
@@ -91,13 +153,40 @@ def _mutations(seed: bytes):
     return st.one_of(
         st.binary(max_size=3000),
         st.integers(0, len(seed)).map(lambda k: seed[:k]),  # truncated
-        st.tuples(st.lists(st.integers(0, 10**9), min_size=1, max_size=40),
-                  st.lists(st.integers(0, 255), min_size=1, max_size=40)).map(flip),
+        st.tuples(
+            st.lists(st.integers(0, 10**9), min_size=1, max_size=40),
+            st.lists(st.integers(0, 255), min_size=1, max_size=40),
+        ).map(flip),
         st.tuples(st.integers(0, 10**9), st.binary(min_size=1, max_size=200)).map(splice),
-        st.tuples(st.integers(0, 10**9), st.lists(st.sampled_from(YAML_BITS + [
-            "<", ">", "</", "<![CDATA[", "]]>", "&", "&amp;", "&#0;", "<!ENTITY x 'y'>", "%PDF-",
-            "endobj", "stream", "xref", "obj <<", ">>", "/Length 999999", '","', "\r"]),
-            max_size=30).map(lambda xs: "".join(xs).encode("utf-8"))).map(splice),
+        st.tuples(
+            st.integers(0, 10**9),
+            st.lists(
+                st.sampled_from(
+                    YAML_BITS
+                    + [
+                        "<",
+                        ">",
+                        "</",
+                        "<![CDATA[",
+                        "]]>",
+                        "&",
+                        "&amp;",
+                        "&#0;",
+                        "<!ENTITY x 'y'>",
+                        "%PDF-",
+                        "endobj",
+                        "stream",
+                        "xref",
+                        "obj <<",
+                        ">>",
+                        "/Length 999999",
+                        '","',
+                        "\r",
+                    ]
+                ),
+                max_size=30,
+            ).map(lambda xs: "".join(xs).encode("utf-8")),
+        ).map(splice),
         st.sampled_from(["utf-16", "utf-32", "latin-1", "cp1252", "shift_jis"]).map(recode),
     )
 
@@ -123,10 +212,17 @@ def _problems_are_lines(corpus: Path, problems: list[str]) -> None:
 def test_any_bytes_in_any_corpus_file_give_file_and_line_problems(corpus, target, data):
     TRIED["corpus"] += 1
     path = corpus / target
-    seed = path.read_bytes() if path.exists() else b"---\ntitle: New\ndate: 2011-01-01\n---\n\nText\n"
-    content = data.draw(st.one_of(_mutations(seed), st.lists(st.sampled_from(YAML_BITS),
-                                                              max_size=60).map(
-        lambda xs: "".join(xs).encode("utf-8", "surrogatepass"))))
+    seed = (
+        path.read_bytes() if path.exists() else b"---\ntitle: New\ndate: 2011-01-01\n---\n\nText\n"
+    )
+    content = data.draw(
+        st.one_of(
+            _mutations(seed),
+            st.lists(st.sampled_from(YAML_BITS), max_size=60).map(
+                lambda xs: "".join(xs).encode("utf-8", "surrogatepass")
+            ),
+        )
+    )
     original = path.read_bytes() if path.exists() else None
     path.write_bytes(content)
     try:
@@ -153,27 +249,44 @@ def _deep(n: int) -> str:
 
 ALIAS_BOMB = "".join(
     f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}" if i else "x"] * 9) + "]\n"
-    for i in range(9))
+    for i in range(9)
+)
 
 
-@pytest.mark.parametrize(("name", "target", "content"), [
-    ("10,000 nested brackets", "comments/leaving.yaml", _deep(10_000).encode()),
-    ("10,000 unclosed brackets", "site.yaml", b"[" * 10_000),
-    ("10,000 nested mappings", "tags.yaml", b"a: {" * 10_000),
-    ("nested front matter", "articles/leaving.md",
-     b"---\ntitle: " + _deep(10_000).encode() + b"\n---\n\nBody\n"),
-    ("a billion laughs of aliases", "comments/leaving.yaml", ALIAS_BOMB.encode()),
-    ("a python object tag", "site.yaml", b"!!python/object/apply:os.system ['touch /tmp/kb-pwned']\n"),
-    ("binary", "comments/space.yaml", bytes(range(256)) * 20),
-    ("a PNG", "articles/space.md", b"\x89PNG\r\n\x1a\n" + bytes(200)),
-    ("UTF-16", "tags.yaml", (FIXTURE_CORPUS / "tags.yaml").read_text().encode("utf-16")),
-    ("Latin-1 accents", "articles/affairs.md",
-     (FIXTURE_CORPUS / "articles" / "affairs.md").read_text().replace("e", "é").encode("latin-1")),
-    ("truncated mid-string", "comments/leaving.yaml", _cut_in_a_string()),
-    ("empty front matter", "articles/leaving.md", b"---\n# nothing yet\n---\n\nBody\n"),
-    ("NUL bytes", "site.yaml", b"title: a\x00b\nauthor: Ada\n"),
-    ("only a BOM", "site.yaml", b"\xef\xbb\xbf"),
-])
+@pytest.mark.parametrize(
+    ("name", "target", "content"),
+    [
+        ("10,000 nested brackets", "comments/leaving.yaml", _deep(10_000).encode()),
+        ("10,000 unclosed brackets", "site.yaml", b"[" * 10_000),
+        ("10,000 nested mappings", "tags.yaml", b"a: {" * 10_000),
+        (
+            "nested front matter",
+            "articles/leaving.md",
+            b"---\ntitle: " + _deep(10_000).encode() + b"\n---\n\nBody\n",
+        ),
+        ("a billion laughs of aliases", "comments/leaving.yaml", ALIAS_BOMB.encode()),
+        (
+            "a python object tag",
+            "site.yaml",
+            b"!!python/object/apply:os.system ['touch /tmp/kb-pwned']\n",
+        ),
+        ("binary", "comments/space.yaml", bytes(range(256)) * 20),
+        ("a PNG", "articles/space.md", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+        ("UTF-16", "tags.yaml", (FIXTURE_CORPUS / "tags.yaml").read_text().encode("utf-16")),
+        (
+            "Latin-1 accents",
+            "articles/affairs.md",
+            (FIXTURE_CORPUS / "articles" / "affairs.md")
+            .read_text()
+            .replace("e", "é")
+            .encode("latin-1"),
+        ),
+        ("truncated mid-string", "comments/leaving.yaml", _cut_in_a_string()),
+        ("empty front matter", "articles/leaving.md", b"---\n# nothing yet\n---\n\nBody\n"),
+        ("NUL bytes", "site.yaml", b"title: a\x00b\nauthor: Ada\n"),
+        ("only a BOM", "site.yaml", b"\xef\xbb\xbf"),
+    ],
+)
 def test_hand_made_hostile_corpus_files(corpus, name, target, content):
     (corpus / target).write_bytes(content)
     before = digest(corpus)
@@ -188,12 +301,28 @@ def test_hand_made_hostile_corpus_files(corpus, name, target, content):
 
 def test_a_huge_comments_file_is_read_or_reported_quickly(corpus):
     rnd = random.Random(7)
-    words = ["left", "moved", "space", "texts", "blocked", "wife", "husband", "weeks", "months", "trust", "call"]
+    words = [
+        "left",
+        "moved",
+        "space",
+        "texts",
+        "blocked",
+        "wife",
+        "husband",
+        "weeks",
+        "months",
+        "trust",
+        "call",
+    ]
     lines = ["article: leaving", "comments:"]
     for k in range(12_000):
         body = " ".join(rnd.choice(words) for _ in range(30))
-        lines += [f'  - id: "h-{k:06d}"', '    author: "R"', "    date: 2012-01-01",
-                  f"    body: {body}"]
+        lines += [
+            f'  - id: "h-{k:06d}"',
+            '    author: "R"',
+            "    date: 2012-01-01",
+            f"    body: {body}",
+        ]
     others = sum(c.article != "leaving" for c in read_corpus(corpus)[0].comments.values())
     path = corpus / "comments" / "leaving.yaml"
     path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -276,11 +405,13 @@ def _nested_html(depth: int) -> bytes:
 def _nested_replies(depth: int) -> bytes:
     page = (FIXTURES / "when-she-leaves.html").read_text()
     at = page.index('<ol class="comment-list">') + len('<ol class="comment-list">')
-    reply = ('<li id="comment-{k}" class="comment"><article class="comment-body"><footer '
-             'class="comment-meta"><div class="comment-author vcard"><b class="fn">R{k}</b></div>'
-             '<div class="comment-metadata"><time datetime="2011-01-01T10:00:00">x</time></div>'
-             '</footer><div class="comment-content"><p>reply {k}</p></div></article>'
-             '<ol class="children">')
+    reply = (
+        '<li id="comment-{k}" class="comment"><article class="comment-body"><footer '
+        'class="comment-meta"><div class="comment-author vcard"><b class="fn">R{k}</b></div>'
+        '<div class="comment-metadata"><time datetime="2011-01-01T10:00:00">x</time></div>'
+        '</footer><div class="comment-content"><p>reply {k}</p></div></article>'
+        '<ol class="children">'
+    )
     nested = "".join(reply.format(k=9000 + k) for k in range(depth)) + "</ol></li>" * depth
     return (page[:at] + nested + page[at:]).encode()
 
@@ -292,30 +423,45 @@ def _wxr_with(body: str) -> bytes:
 
 
 def _wxr_encoding(name: str) -> bytes:
-    return (FIXTURES / "export.xml").read_bytes().replace(b'encoding="UTF-8"',
-                                                         f'encoding="{name}"'.encode(), 1)
+    return (
+        (FIXTURES / "export.xml")
+        .read_bytes()
+        .replace(b'encoding="UTF-8"', f'encoding="{name}"'.encode(), 1)
+    )
 
 
-@pytest.mark.parametrize(("source", "content", "outcome"), [
-    ("wxr", _wxr_encoding("eTF-8"), "refused"),
-    ("wxr", _wxr_encoding("shift_jis"), "refused"),
-    ("wxr", _wxr_encoding("rot13"), "refused"),
-    ("wxr", _wxr_encoding("UTF-32"), "refused"),
-    ("html", b'<meta charset="punycode">' + (FIXTURES / "when-she-leaves.html").read_bytes(),
-     "refused"),
-    ("html", b'<meta charset="undefined">' + (FIXTURES / "when-she-leaves.html").read_bytes(),
-     "refused"),
-    ("html", _nested_html(1000), "imported"),
-    ("html", _nested_replies(1200), "imported"),
-    ("wxr", _wxr_with("<blockquote>" * 3000 + "deep" + "</blockquote>" * 3000), "imported"),
-    ("csv", b"Q,Asked,Topic\n" + b'"' + b"x" * 200_000 + b'",2016-01-01,T\n', "refused"),
-    ("csv", b"Q,Asked,Topic\n\"never closed,2016-01-01,T\n", "refused"),
-    ("csv", b"\x00\x01\x02,\xff\n", "refused"),
-    ("pdf", b"%PDF-1.7\n" + b"1 0 obj << /Kids [" * 2000, "refused"),
-    ("pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 1 0 R >>\nendobj\ntrailer << /Root 1 0 R >>\n",
-     "refused"),
-    ("pdf", (FIXTURES / "archive.pdf").read_bytes()[:3000], "refused"),
-])
+@pytest.mark.parametrize(
+    ("source", "content", "outcome"),
+    [
+        ("wxr", _wxr_encoding("eTF-8"), "refused"),
+        ("wxr", _wxr_encoding("shift_jis"), "refused"),
+        ("wxr", _wxr_encoding("rot13"), "refused"),
+        ("wxr", _wxr_encoding("UTF-32"), "refused"),
+        (
+            "html",
+            b'<meta charset="punycode">' + (FIXTURES / "when-she-leaves.html").read_bytes(),
+            "refused",
+        ),
+        (
+            "html",
+            b'<meta charset="undefined">' + (FIXTURES / "when-she-leaves.html").read_bytes(),
+            "refused",
+        ),
+        ("html", _nested_html(1000), "imported"),
+        ("html", _nested_replies(1200), "imported"),
+        ("wxr", _wxr_with("<blockquote>" * 3000 + "deep" + "</blockquote>" * 3000), "imported"),
+        ("csv", b"Q,Asked,Topic\n" + b'"' + b"x" * 200_000 + b'",2016-01-01,T\n', "refused"),
+        ("csv", b'Q,Asked,Topic\n"never closed,2016-01-01,T\n', "refused"),
+        ("csv", b"\x00\x01\x02,\xff\n", "refused"),
+        ("pdf", b"%PDF-1.7\n" + b"1 0 obj << /Kids [" * 2000, "refused"),
+        (
+            "pdf",
+            b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 1 0 R >>\nendobj\ntrailer << /Root 1 0 R >>\n",
+            "refused",
+        ),
+        ("pdf", (FIXTURES / "archive.pdf").read_bytes()[:3000], "refused"),
+    ],
+)
 def test_hand_made_hostile_imports(tmp_path, source, content, outcome):
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
@@ -362,27 +508,50 @@ def listener():
 
 def _xml_attacks(secret: Path, url: str) -> dict[str, bytes]:
     head = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-    channel = (b'<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'
-               b"<title>&x;</title><wp:wxr_version>1.2</wp:wxr_version></channel></rss>\n")
+    channel = (
+        b'<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>'
+        b"<title>&x;</title><wp:wxr_version>1.2</wp:wxr_version></channel></rss>\n"
+    )
     file_url = secret.as_uri().encode()
     return {
-        "external file entity": head + b'<!DOCTYPE rss [<!ENTITY x SYSTEM "' + file_url + b'">]>\n'
+        "external file entity": head
+        + b'<!DOCTYPE rss [<!ENTITY x SYSTEM "'
+        + file_url
+        + b'">]>\n'
         + channel,
-        "external network entity": head + b'<!DOCTYPE rss [<!ENTITY x SYSTEM "' + url.encode()
-        + b'/entity">]>\n' + channel,
-        "parameter entity": head + b'<!DOCTYPE rss [<!ENTITY % p SYSTEM "' + url.encode()
-        + b'/param"> %p; <!ENTITY x "y">]>\n' + channel,
-        "external DTD": head + b'<!DOCTYPE rss SYSTEM "' + url.encode() + b'/dtd">\n'
+        "external network entity": head
+        + b'<!DOCTYPE rss [<!ENTITY x SYSTEM "'
+        + url.encode()
+        + b'/entity">]>\n'
+        + channel,
+        "parameter entity": head
+        + b'<!DOCTYPE rss [<!ENTITY % p SYSTEM "'
+        + url.encode()
+        + b'/param"> %p; <!ENTITY x "y">]>\n'
+        + channel,
+        "external DTD": head
+        + b'<!DOCTYPE rss SYSTEM "'
+        + url.encode()
+        + b'/dtd">\n'
         + channel.replace(b"&x;", b"t"),
-        "external DTD on disk": head + b'<!DOCTYPE rss SYSTEM "' + file_url + b'">\n'
+        "external DTD on disk": head
+        + b'<!DOCTYPE rss SYSTEM "'
+        + file_url
+        + b'">\n'
         + channel.replace(b"&x;", b"t"),
         "billion laughs": (FIXTURES / "billion-laughs.xml").read_bytes(),
-        "quadratic blowup": head + b'<!DOCTYPE rss [<!ENTITY x "' + b"A" * 100_000 + b'">]>\n'
+        "quadratic blowup": head
+        + b'<!DOCTYPE rss [<!ENTITY x "'
+        + b"A" * 100_000
+        + b'">]>\n'
         + channel.replace(b"&x;", b"&x;" * 20_000),
-        "xinclude": head + channel.replace(
+        "xinclude": head
+        + channel.replace(
             b"<title>&x;</title>",
             b'<title><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="'
-            + file_url + b'" parse="text"/></title>'),
+            + file_url
+            + b'" parse="text"/></title>',
+        ),
     }
 
 
@@ -411,7 +580,10 @@ def test_xml_entities_are_refused_without_reading_disk_or_network(tmp_path, list
     assert listener.hits == []
     # every declared entity is refused; a DTD or XInclude reference is left unread
     assert set(_xml_attacks(secret, listener.url)) - set(refused) <= {
-        "external DTD", "external DTD on disk", "xinclude"}
+        "external DTD",
+        "external DTD on disk",
+        "xinclude",
+    }
 
 
 def test_the_command_refuses_an_external_entity_in_one_line(tmp_path, listener, clean_env):
@@ -426,8 +598,13 @@ def test_the_command_refuses_an_external_entity_in_one_line(tmp_path, listener, 
     for name in ("external file entity", "external network entity"):
         path = tmp_path / "attack.xml"
         path.write_bytes(attacks[name])
-        r = subprocess.run(kb_command() + ["import", "wxr", str(path)], env=env,
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            kb_command() + ["import", "wxr", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 1, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and "refused" in r.stderr
         assert marker not in r.stdout + r.stderr
@@ -440,10 +617,12 @@ def test_pages_and_pdfs_that_point_elsewhere_fetch_nothing(tmp_path, listener):
 
     page = (FIXTURES / "when-she-leaves.html").read_text()
     at = page.index('class="entry-content">') + len('class="entry-content">')
-    lures = (f'<img src="{listener.url}/img"><iframe src="{listener.url}/frame"></iframe>'
-             f'<link rel="stylesheet" href="{listener.url}/css"><script src="{listener.url}/js">'
-             f'</script><object data="{listener.url}/obj"></object>'
-             f'<svg><image href="{listener.url}/svg"/></svg>')
+    lures = (
+        f'<img src="{listener.url}/img"><iframe src="{listener.url}/frame"></iframe>'
+        f'<link rel="stylesheet" href="{listener.url}/css"><script src="{listener.url}/js">'
+        f'</script><object data="{listener.url}/obj"></object>'
+        f'<svg><image href="{listener.url}/svg"/></svg>'
+    )
     html = f'<!DOCTYPE html SYSTEM "{listener.url}/dtd">' + page[:at] + lures + page[at:]
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
@@ -468,18 +647,26 @@ def test_pages_and_pdfs_that_point_elsewhere_fetch_nothing(tmp_path, listener):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("source", "name"), [
-    ("wxr", "truncated.xml"), ("wxr", "billion-laughs.xml"), ("pdf", "not-a-pdf.pdf"),
-    ("csv", "latin1.csv"), ("html", "no-article.html"),
-])
-def test_the_command_refuses_bad_imports_in_one_line_and_writes_nothing(tmp_path, clean_env,
-                                                                         source, name):
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("wxr", "truncated.xml"),
+        ("wxr", "billion-laughs.xml"),
+        ("pdf", "not-a-pdf.pdf"),
+        ("csv", "latin1.csv"),
+        ("html", "no-article.html"),
+    ],
+)
+def test_the_command_refuses_bad_imports_in_one_line_and_writes_nothing(
+    tmp_path, clean_env, source, name
+):
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
     before = digest(corpus)
     env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "index"))
-    args = ["import", source, str(FIXTURES / name)] + (["--article", "leaving"] if source == "pdf"
-                                                        else [])
+    args = ["import", source, str(FIXTURES / name)] + (
+        ["--article", "leaving"] if source == "pdf" else []
+    )
     r = subprocess.run(kb_command() + args, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("kb: ")
@@ -492,22 +679,42 @@ SRC = REPO / "src"
 
 
 def test_yaml_is_only_loaded_safely_everywhere_in_src():
-    unsafe_names = {"unsafe_load", "full_load", "full_load_all", "unsafe_load_all", "FullLoader",
-                    "UnsafeLoader", "Loader", "UnsafeConstructor", "FullConstructor"}
+    unsafe_names = {
+        "unsafe_load",
+        "full_load",
+        "full_load_all",
+        "unsafe_load_all",
+        "FullLoader",
+        "UnsafeLoader",
+        "Loader",
+        "UnsafeConstructor",
+        "FullConstructor",
+    }
     found = []
     for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"), str(path))
         where = path.relative_to(REPO)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                    and node.value.id == "yaml" and node.attr in unsafe_names:
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "yaml"
+                and node.attr in unsafe_names
+            ):
                 found.append(f"{where}:{node.lineno}: yaml.{node.attr}")
             if isinstance(node, ast.ImportFrom) and node.module == "yaml":
-                found += [f"{where}:{node.lineno}: from yaml import {a.name}"
-                          for a in node.names if a.name in unsafe_names]
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "yaml" \
-                    and node.func.attr in ("load", "load_all"):
+                found += [
+                    f"{where}:{node.lineno}: from yaml import {a.name}"
+                    for a in node.names
+                    if a.name in unsafe_names
+                ]
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "yaml"
+                and node.func.attr in ("load", "load_all")
+            ):
                 loader = [k.value for k in node.keywords if k.arg == "Loader"] + node.args[1:2]
                 if not loader:
                     found.append(f"{where}:{node.lineno}: yaml.{node.func.attr} without a Loader")
@@ -528,9 +735,13 @@ def _unsafe_loader(path: Path, expr: ast.expr, line: int) -> list[str]:
     for part in ast.unparse(expr).split("."):
         loader = yaml if part == "yaml" and loader is not yaml else getattr(loader, part)
     safe = issubclass(loader, yaml.constructor.SafeConstructor) and not issubclass(
-        loader, yaml.constructor.FullConstructor)
-    python_tags = [t for t in list(loader.yaml_constructors) + list(loader.yaml_multi_constructors)
-                   if t and "python" in t]
+        loader, yaml.constructor.FullConstructor
+    )
+    python_tags = [
+        t
+        for t in list(loader.yaml_constructors) + list(loader.yaml_multi_constructors)
+        if t and "python" in t
+    ]
     if safe and not python_tags:
         return []
     return [f"{path.relative_to(REPO)}:{line}: yaml.load with {loader.__name__}"]
@@ -554,8 +765,11 @@ def _deep_chain(corpus, n: int) -> None:
         if i:
             lines.append(f'    parent: "d-{i - 1}"')
         who = "Ada Reyes" if i % 2 else f"Reader {i}"
-        lines += [f'    author: "{who}"', "    date: 2020-01-01",
-                  f'    body: "message {i} about needing space"']
+        lines += [
+            f'    author: "{who}"',
+            "    date: 2020-01-01",
+            f'    body: "message {i} about needing space"',
+        ]
     (corpus / "comments" / "space.yaml").write_text("\n".join(lines) + "\n")
 
 
@@ -569,8 +783,9 @@ def test_a_reply_chain_thousands_deep_builds_without_a_cliff(corpus_copy, tmp_pa
 
     _deep_chain(corpus_copy, DEEP)
     env = dict(clean_env, KB_CORPUS=str(corpus_copy), KB_INDEX=str(tmp_path / "ix"))
-    r = subprocess.run(kb_command() + ["build", "--json"], env=env, capture_output=True,
-                       text=True, timeout=100)
+    r = subprocess.run(
+        kb_command() + ["build", "--json"], env=env, capture_output=True, text=True, timeout=100
+    )
     assert r.returncode == 0, r.stderr
     from kb.search import KnowledgeBase
 
@@ -591,8 +806,20 @@ def test_snippets_of_a_huge_text_take_linear_time_and_pick_the_same_window():
     from kb.snippets import plain, snippet
 
     rng = random.Random(7)
-    words = ["wife", "left", "years", "needs", "space", "time", "apart", "husband", "affair",
-             "kids", "trust", "house"]
+    words = [
+        "wife",
+        "left",
+        "years",
+        "needs",
+        "space",
+        "time",
+        "apart",
+        "husband",
+        "affair",
+        "kids",
+        "trust",
+        "house",
+    ]
     big = " ".join(rng.choice(words) for _ in range(150_000))
     wanted = set(terms("wife space affair kids"))
     started = time.perf_counter()
@@ -604,16 +831,18 @@ def test_snippets_of_a_huge_text_take_linear_time_and_pick_the_same_window():
         from kb.analysis import tokens
 
         toks = [(s, a) for s, a, _ in tokens(plain(text)) if s in wanted]
-        keys = [(len({s for s, x in toks[i:] if x - a <= width}), -i)
-                for i, (_, a) in enumerate(toks)]
+        keys = [
+            (len({s for s, x in toks[i:] if x - a <= width}), -i) for i, (_, a) in enumerate(toks)
+        ]
         return toks[-max(keys)[1]][1] if toks else 0
 
     for _ in range(200):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 300)))
         start = reference(text)
         got = snippet(text, wanted)
-        assert plain(text)[start:start + 20].split(" ")[0] in got.replace("<mark>", "").replace(
-            "</mark>", "")
+        assert plain(text)[start : start + 20].split(" ")[0] in got.replace("<mark>", "").replace(
+            "</mark>", ""
+        )
 
 
 def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_copy, tmp_path):
@@ -622,20 +851,26 @@ def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_co
 
     path = corpus_copy / "comments" / "space.yaml"
     huge = "word " * (MAX_BODY // 5 + 10)
-    path.write_text(path.read_text() + f'  - id: "c-huge"\n    author: "Big"\n'
-                    f"    date: 2020-01-01\n    body: {huge}\n")
+    path.write_text(
+        path.read_text() + f'  - id: "c-huge"\n    author: "Big"\n'
+        f"    date: 2020-01-01\n    body: {huge}\n"
+    )
     problems = check_corpus(corpus_copy)
     assert len(problems) == 1
-    assert "space.yaml:16: comment c-huge: body of 100,049 characters; the limit is 100,000" \
+    assert (
+        "space.yaml:16: comment c-huge: body of 100,049 characters; the limit is 100,000"
         in problems[0]
+    )
     path.write_text(path.read_text().split('  - id: "c-huge"')[0])
     table = tmp_path / "big.csv"
-    table.write_text(f"Question,Date,Author\n{'word ' * 22_000},2020-01-01,Big\n"
-                     "A short one.,2020-01-02,Small\n")
+    table.write_text(
+        f"Question,Date,Author\n{'word ' * 22_000},2020-01-01,Big\nA short one.,2020-01-02,Small\n"
+    )
     report = import_files("csv", [table], corpus_copy, article="space")
     assert report.comments_added == 1 and report.counts("comment") == {"too-long": 1}
-    assert any("big.csv:2" in s.line() and "the limit is 100,000" in s.line()
-               for s in report.skipped)
+    assert any(
+        "big.csv:2" in s.line() and "the limit is 100,000" in s.line() for s in report.skipped
+    )
 
 
 def test_an_alias_bomb_inside_a_valid_comment_is_refused_before_any_edit(corpus):
@@ -645,10 +880,13 @@ def test_an_alias_bomb_inside_a_valid_comment_is_refused_before_any_edit(corpus)
 
     path = corpus / "comments" / "leaving.yaml"
     text = path.read_text()
-    bomb = "".join(f"      l{i}: &l{i} [" + ",".join([f"*l{i - 1}" if i else "x"] * 9) + "]\n"
-                   for i in range(9))
-    path.write_text(text.replace('    tags: [breakup]\n', '    tags: [breakup]\n    extra:\n'
-                                 + bomb, 1))
+    bomb = "".join(
+        f"      l{i}: &l{i} [" + ",".join([f"*l{i - 1}" if i else "x"] * 9) + "]\n"
+        for i in range(9)
+    )
+    path.write_text(
+        text.replace("    tags: [breakup]\n", "    tags: [breakup]\n    extra:\n" + bomb, 1)
+    )
     problems = check_corpus(corpus)
     assert len(problems) == 1 and "leaving.yaml:" in problems[0]
     assert "more than 50 YAML aliases" in problems[0]

@@ -27,21 +27,93 @@ from .conftest import FIXTURE_CORPUS, REPO, kb_command
 
 TRIED: Counter = Counter()  # generated inputs per test, printed at the end of the module
 
-FAST = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 SLOW = settings(FAST, max_examples=20)
 
 SYNTAX = [
-    'title:"x AND (', "AND", "OR", "NOT", "*", "?", "~2", "^3", "body:wife^100", "NEAR/3", '"',
-    "'", "(", ")", "[", "]", "{", "}", "\\", "/", "-", "+", "!", ":", "field:value", "a:b:c",
-    "[a TO z]", "{* TO *}", "%s", "{0}", "${x}", "../..", "'; DROP TABLE comments; --",
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",
-    "\x00", "\x1b[31m", "\r\n", "\t", "\u202e", "\u200b", "\ufeff", "\ud800", "\udfff",
-    "\U0010ffff", "\uffff", "🙂💔", "ß", "İ", "ﬃ", "e\u0301", "ǅ", "ᴬ", "١٢٣",
+    'title:"x AND (',
+    "AND",
+    "OR",
+    "NOT",
+    "*",
+    "?",
+    "~2",
+    "^3",
+    "body:wife^100",
+    "NEAR/3",
+    '"',
+    "'",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\\",
+    "/",
+    "-",
+    "+",
+    "!",
+    ":",
+    "field:value",
+    "a:b:c",
+    "[a TO z]",
+    "{* TO *}",
+    "%s",
+    "{0}",
+    "${x}",
+    "../..",
+    "'; DROP TABLE comments; --",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "javascript:alert(1)",
+    "\x00",
+    "\x1b[31m",
+    "\r\n",
+    "\t",
+    "\u202e",
+    "\u200b",
+    "\ufeff",
+    "\ud800",
+    "\udfff",
+    "\U0010ffff",
+    "\uffff",
+    "🙂💔",
+    "ß",
+    "İ",
+    "ﬃ",
+    "e\u0301",
+    "ǅ",
+    "ᴬ",
+    "١٢٣",
 ]
-WORDS = ["wife", "left", "moved", "out", "space", "husband", "cheated", "coworker", "blocked",
-         "girlfriend", "weeks", "texting", "boyfriend", "broke", "up"]
+WORDS = [
+    "wife",
+    "left",
+    "moved",
+    "out",
+    "space",
+    "husband",
+    "cheated",
+    "coworker",
+    "blocked",
+    "girlfriend",
+    "weeks",
+    "texting",
+    "boyfriend",
+    "broke",
+    "up",
+]
 CHARACTERS = st.one_of(
     st.characters(),  # any assigned code point but surrogates
     st.characters(categories=["Cs"]),  # lone surrogates: what undecodable bytes become
@@ -51,13 +123,16 @@ HOSTILE = st.one_of(
     st.text(CHARACTERS, max_size=300),
     st.lists(st.sampled_from(SYNTAX + WORDS), max_size=30).map(" ".join),
     st.lists(st.sampled_from(SYNTAX + WORDS), max_size=30).map("".join),
-    st.tuples(st.sampled_from(SYNTAX + WORDS + ["a", "é", "word "]),
-              st.integers(1, 6000)).map(lambda p: p[0] * p[1]),
+    st.tuples(st.sampled_from(SYNTAX + WORDS + ["a", "é", "word "]), st.integers(1, 6000)).map(
+        lambda p: p[0] * p[1]
+    ),
 )
 NO_SURROGATES = st.one_of(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=200),
-    st.lists(st.sampled_from([s for s in SYNTAX if not 0xD800 <= ord(s[0]) < 0xE000] + WORDS),
-             max_size=20).map(" ".join),
+    st.lists(
+        st.sampled_from([s for s in SYNTAX if not 0xD800 <= ord(s[0]) < 0xE000] + WORDS),
+        max_size=20,
+    ).map(" ".join),
     st.tuples(st.sampled_from(WORDS + ["é", "*"]), st.integers(1, 3000)).map(lambda p: p[0] * p[1]),
 )
 DATES = st.one_of(st.none(), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)))
@@ -68,8 +143,11 @@ INTS = st.one_of(st.integers(-10, 300), st.integers(-(2**70), 2**70))
 def _report():
     yield
     if TRIED:
-        print("\nhostile inputs tried: " + ", ".join(f"{k} {n}" for k, n in sorted(TRIED.items()))
-              + f"; total {sum(TRIED.values())}")
+        print(
+            "\nhostile inputs tried: "
+            + ", ".join(f"{k} {n}" for k, n in sorted(TRIED.items()))
+            + f"; total {sum(TRIED.values())}"
+        )
 
 
 def _one_line(exc: Exception) -> None:
@@ -85,15 +163,23 @@ def _clean_snippet(snippet: str) -> bool:
 
 # -- the library -------------------------------------------------------------------------
 @FAST
-@given(text=HOSTILE, tags=st.lists(st.one_of(st.sampled_from(["breakup", "space", "affair"]),
-                                              HOSTILE), max_size=2),
-       article=st.one_of(st.none(), st.sampled_from(["leaving", "space"]), HOSTILE),
-       since=DATES, until=DATES, answered=st.booleans(), limit=INTS, offset=INTS)
-def test_search_answers_any_text_and_filters(kb, text, tags, article, since, until, answered,
-                                             limit, offset):
+@given(
+    text=HOSTILE,
+    tags=st.lists(st.one_of(st.sampled_from(["breakup", "space", "affair"]), HOSTILE), max_size=2),
+    article=st.one_of(st.none(), st.sampled_from(["leaving", "space"]), HOSTILE),
+    since=DATES,
+    until=DATES,
+    answered=st.booleans(),
+    limit=INTS,
+    offset=INTS,
+)
+def test_search_answers_any_text_and_filters(
+    kb, text, tags, article, since, until, answered, limit, offset
+):
     TRIED["search"] += 1
-    filters = Filters(tags=tuple(tags), article=article, date_from=since, date_to=until,
-                      answered=answered)
+    filters = Filters(
+        tags=tuple(tags), article=article, date_from=since, date_to=until, answered=answered
+    )
     try:
         r = kb.search(text, filters=filters, limit=limit, offset=offset)
     except KbError as exc:
@@ -117,9 +203,12 @@ def test_query_length_is_capped(kb):
 
 
 @FAST
-@given(comment_id=st.one_of(HOSTILE, st.sampled_from(["c-000010", "c-000005", "leaving#intro",
-                                                      "c-000011"])),
-       limit=INTS)
+@given(
+    comment_id=st.one_of(
+        HOSTILE, st.sampled_from(["c-000010", "c-000005", "leaving#intro", "c-000011"])
+    ),
+    limit=INTS,
+)
 def test_similar_answers_any_id(kb, comment_id, limit):
     TRIED["similar"] += 1
     try:
@@ -131,15 +220,22 @@ def test_similar_answers_any_id(kb, comment_id, limit):
 
 
 @FAST
-@given(tags=st.lists(st.one_of(st.sampled_from(["breakup", "space", "affair", "no-contact"]),
-                               HOSTILE), max_size=3),
-       sort=st.one_of(st.sampled_from(SORTS), HOSTILE), limit=INTS, offset=INTS,
-       threshold=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))
+@given(
+    tags=st.lists(
+        st.one_of(st.sampled_from(["breakup", "space", "affair", "no-contact"]), HOSTILE),
+        max_size=3,
+    ),
+    sort=st.one_of(st.sampled_from(SORTS), HOSTILE),
+    limit=INTS,
+    offset=INTS,
+    threshold=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+)
 def test_browse_answers_any_tags(kb, tags, sort, limit, offset, threshold):
     TRIED["browse"] += 1
     try:
-        total, hits = tagstats.browse(kb, tags, sort=sort, limit=limit, offset=offset,
-                                      threshold=threshold)
+        total, hits = tagstats.browse(
+            kb, tags, sort=sort, limit=limit, offset=offset, threshold=threshold
+        )
     except KbError as exc:
         _one_line(exc)
         return
@@ -155,8 +251,10 @@ def test_browse_answers_any_tags(kb, tags, sort, limit, offset, threshold):
 
 
 def test_browse_with_a_negative_offset_starts_at_the_first(kb):
-    assert [h.id for h in tagstats.browse(kb, ["breakup"], offset=-5)[1]] == ["c-000005",
-                                                                              "c-000001"]
+    assert [h.id for h in tagstats.browse(kb, ["breakup"], offset=-5)[1]] == [
+        "c-000005",
+        "c-000001",
+    ]
     assert [h.id for h in kb.browse(["breakup"], offset=-5)[1]] == ["c-000005", "c-000001"]
 
 
@@ -187,8 +285,24 @@ def test_generated_text_really_is_hostile():
 # -- the app -------------------------------------------------------------------------------
 APP = str(REPO / "app.py")
 PAGES = "src/kb/ui/views/"
-PARAMS = ["q", "like", "comment", "article", "section", "tag", "sort", "page", "ftag",
-          "farticle", "since", "until", "answered", "embed", "is_author", "author"]
+PARAMS = [
+    "q",
+    "like",
+    "comment",
+    "article",
+    "section",
+    "tag",
+    "sort",
+    "page",
+    "ftag",
+    "farticle",
+    "since",
+    "until",
+    "answered",
+    "embed",
+    "is_author",
+    "author",
+]
 
 
 @pytest.fixture(scope="module")
@@ -232,27 +346,42 @@ def _page_is_sound(at) -> None:
 
 @pytest.mark.e2e
 @SLOW
-@given(page=st.sampled_from([None, "story.py", "article.py", "browse.py", "search.py"]),
-       params=st.dictionaries(st.one_of(st.sampled_from(PARAMS), NO_SURROGATES), NO_SURROGATES,
-                              max_size=4))
+@given(
+    page=st.sampled_from([None, "story.py", "article.py", "browse.py", "search.py"]),
+    params=st.dictionaries(
+        st.one_of(st.sampled_from(PARAMS), NO_SURROGATES), NO_SURROGATES, max_size=4
+    ),
+)
 def test_reader_pages_survive_any_query_parameters(app_env, page, params):
     TRIED["app"] += 1
     _page_is_sound(_run(page, params))
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("page", "params"), [
-    ("browse.py", {"tag": "breakup,\U0001F494\u202e", "sort": "\x01", "page": "-1e309"}),
-    ("browse.py", {"tag": ",,,,", "page": "99999999999999999999999"}),
-    ("article.py", {"article": "leaving", "page": "NaN", "section": "<script>"}),
-    ("article.py", {"article": "../../../etc/passwd"}),
-    ("article.py", {"article": "\x00"}),
-    ("search.py", {"q": "x" * 100_000}),
-    ("search.py", {"q": "wife", "since": "99999-99-99", "until": "0000-00-00", "answered": "\x7f",
-                   "ftag": "\u0000,affair", "farticle": "../.."}),
-    ("search.py", {"like": "c-000010\x00"}),
-    ("story.py", {"comment": "c-000003" * 5000}),
-])
+@pytest.mark.parametrize(
+    ("page", "params"),
+    [
+        ("browse.py", {"tag": "breakup,\U0001f494\u202e", "sort": "\x01", "page": "-1e309"}),
+        ("browse.py", {"tag": ",,,,", "page": "99999999999999999999999"}),
+        ("article.py", {"article": "leaving", "page": "NaN", "section": "<script>"}),
+        ("article.py", {"article": "../../../etc/passwd"}),
+        ("article.py", {"article": "\x00"}),
+        ("search.py", {"q": "x" * 100_000}),
+        (
+            "search.py",
+            {
+                "q": "wife",
+                "since": "99999-99-99",
+                "until": "0000-00-00",
+                "answered": "\x7f",
+                "ftag": "\u0000,affair",
+                "farticle": "../..",
+            },
+        ),
+        ("search.py", {"like": "c-000010\x00"}),
+        ("story.py", {"comment": "c-000003" * 5000}),
+    ],
+)
 def test_reader_pages_survive_hand_made_parameters(app_env, page, params):
     at = _run(page, params)
     _page_is_sound(at)
@@ -267,8 +396,11 @@ def cli_env(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("hostile-cli")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_CORPUS=str(FIXTURE_CORPUS), KB_INDEX=str(work / "index"),
-               XDG_CACHE_HOME=str(work / "cache"))
+    env.update(
+        KB_CORPUS=str(FIXTURE_CORPUS),
+        KB_INDEX=str(work / "index"),
+        XDG_CACHE_HOME=str(work / "cache"),
+    )
     r = subprocess.run(kb_command() + ["build"], env=env, capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return env
@@ -315,10 +447,19 @@ def test_hostile_text_is_answered_quickly(kb):
     import time
 
     rnd = random.Random(1)
-    texts = ["a" * 2000, "left" * 500, "abcdefghijklmnopqrstuvwxyz" * 76,
-             " ".join(["qwertyuiopasdfgh"] * 120)]
-    texts += [" ".join("".join(rnd.choice(string.ascii_lowercase) for _ in range(n))
-                       for _ in range(2000 // (n + 1))) for n in (5, 12, 30)]
+    texts = [
+        "a" * 2000,
+        "left" * 500,
+        "abcdefghijklmnopqrstuvwxyz" * 76,
+        " ".join(["qwertyuiopasdfgh"] * 120),
+    ]
+    texts += [
+        " ".join(
+            "".join(rnd.choice(string.ascii_lowercase) for _ in range(n))
+            for _ in range(2000 // (n + 1))
+        )
+        for n in (5, 12, 30)
+    ]
     kb.search("warm up")
     start = time.perf_counter()
     for text in texts:

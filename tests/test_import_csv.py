@@ -36,19 +36,32 @@ def test_rows_become_questions_with_the_authors_answers(tmp_path, capsys):
 
 def test_columns_named_like_the_fields_need_no_mapping_and_article_groups_all(tmp_path):
     corpus = make_site(tmp_path / "corpus")
-    report = import_files("csv", [FIXTURES / "semicolon.csv"], corpus, article="friends",
-                          mapping={"answer": "Reply", "date": "When"})
+    report = import_files(
+        "csv",
+        [FIXTURES / "semicolon.csv"],
+        corpus,
+        article="friends",
+        mapping={"answer": "Reply", "date": "When"},
+    )
     assert report.articles_added == ["friends"] and report.comments_added == 2
     assert load_corpus(corpus).articles["friends"].title == "Friends"
 
 
-@pytest.mark.parametrize(("name", "mapping", "error", "message"), [
-    ("latin1.csv", {}, ImportFormatError, "latin1.csv:2: not UTF-8 text"),
-    ("empty.csv", {}, ImportFormatError, "empty.csv: empty file"),
-    ("semicolon.csv", {}, ImportFormatError, "semicolon.csv:1: no date column"),
-    ("questions.csv", {"question": "Frage"}, ImportFormatError, "no column 'Frage' for question"),
-    ("semicolon.csv", {"date": "When"}, UsageError, "no topic column"),
-])
+@pytest.mark.parametrize(
+    ("name", "mapping", "error", "message"),
+    [
+        ("latin1.csv", {}, ImportFormatError, "latin1.csv:2: not UTF-8 text"),
+        ("empty.csv", {}, ImportFormatError, "empty.csv: empty file"),
+        ("semicolon.csv", {}, ImportFormatError, "semicolon.csv:1: no date column"),
+        (
+            "questions.csv",
+            {"question": "Frage"},
+            ImportFormatError,
+            "no column 'Frage' for question",
+        ),
+        ("semicolon.csv", {"date": "When"}, UsageError, "no topic column"),
+    ],
+)
 def test_bad_tables_give_one_line(tmp_path, name, mapping, error, message):
     with pytest.raises(error, match=re.escape(message)):
         import_files("csv", [FIXTURES / name], make_site(tmp_path / "c"), mapping=mapping)

@@ -38,8 +38,9 @@ def run_import(capsys, corpus: Path, *argv: str) -> dict:
 
 def snapshot(corpus: Path) -> dict[str, bytes]:
     """Return every file of a corpus folder with its bytes."""
-    return {str(p.relative_to(corpus)): p.read_bytes() for p in sorted(corpus.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(corpus)): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()
+    }
 
 
 def corpus_text(corpus: Path) -> str:

@@ -24,19 +24,30 @@ def imported(tmp_path, capsys):
 
 def test_posts_become_articles_and_every_item_is_accounted_for(imported):
     corpus, report = imported
-    assert report["articles"] == {"seen": 5, "added": 2, "existing": 0,
-                                  "added_slugs": ["when-she-leaves", "giving-space"],
-                                  "skipped": {"page": 1, "attachment": 1, "unpublished": 1}}
-    assert report["comments"] == {"seen": 12, "added": 7, "skipped": {
-        "spam": 1, "pending": 1, "pingback": 1, "trash": 1, "post-not-imported": 1}}
+    assert report["articles"] == {
+        "seen": 5,
+        "added": 2,
+        "existing": 0,
+        "added_slugs": ["when-she-leaves", "giving-space"],
+        "skipped": {"page": 1, "attachment": 1, "unpublished": 1},
+    }
+    assert report["comments"] == {
+        "seen": 12,
+        "added": 7,
+        "skipped": {"spam": 1, "pending": 1, "pingback": 1, "trash": 1, "post-not-imported": 1},
+    }
     assert check_corpus(corpus) == []
 
 
 def test_site_and_tags_are_created_from_the_export(imported):
     corpus, report = imported
     site = yaml.safe_load((corpus / "site.yaml").read_text())
-    assert site == {"title": "Heartwise Advice", "author": "Ada Reyes", "author_aliases": ["ada"],
-                    "base_url": "https://heartwise.example"}
+    assert site == {
+        "title": "Heartwise Advice",
+        "author": "Ada Reyes",
+        "author_aliases": ["ada"],
+        "base_url": "https://heartwise.example",
+    }
     assert report["site_created"] is True
     kb = load_corpus(corpus)
     assert kb.tags["no-contact"].label == "No contact"
@@ -47,8 +58,10 @@ def test_site_and_tags_are_created_from_the_export(imported):
 def test_post_html_becomes_clean_markdown_with_sections(imported):
     corpus, _ = imported
     article = load_corpus(corpus).articles["when-she-leaves"]
-    assert [s.heading for s in article.sections][1:] == ["Why calling makes it worse",
-                                                        "What to do instead"]
+    assert [s.heading for s in article.sections][1:] == [
+        "Why calling makes it worse",
+        "What to do instead",
+    ]
     body = article.body
     assert "## Why calling makes it worse" in body  # <h3> became the top section level
     assert "haven’t heard" in body and "quiet she asked for & keep" in body
@@ -59,8 +72,10 @@ def test_post_html_becomes_clean_markdown_with_sections(imported):
     assert "<!--" not in body and "<p>" not in body
     assert article.summary == "What to do, and not do, in the first weeks after a breakup."
     space = load_corpus(corpus).articles["giving-space"]
-    assert [s.heading for s in space.sections] == ["Giving each other space",
-                                                   "How long is long enough"]
+    assert [s.heading for s in space.sections] == [
+        "Giving each other space",
+        "How long is long enough",
+    ]
 
 
 def test_threads_are_rebuilt_and_author_replies_recognised(imported):
@@ -80,8 +95,14 @@ def test_threads_are_rebuilt_and_author_replies_recognised(imported):
 def test_only_approved_comments_arrive(imported):
     corpus, _ = imported
     text = corpus_text(corpus)
-    for gone in ("Cheap pills", "waiting for moderation", "Deleted by the author",
-                 "a good read on breakups", "Thank you for this site", "jealousy"):
+    for gone in (
+        "Cheap pills",
+        "waiting for moderation",
+        "Deleted by the author",
+        "a good read on breakups",
+        "Thank you for this site",
+        "jealousy",
+    ):
         assert gone not in text
 
 
@@ -89,8 +110,15 @@ def test_no_email_ip_or_commenter_url_reaches_the_corpus(imported):
     corpus, _ = imported
     text = corpus_text(corpus)
     assert not re.search(r"[\w.]+@[\w-]+\.\w+", text)
-    for private in ("192.168.14.20", "203.0.113.9", "2001:db8", "10.0.0.7", "sams-garden",
-                    "priya-writes", "mailbox.example"):
+    for private in (
+        "192.168.14.20",
+        "203.0.113.9",
+        "2001:db8",
+        "10.0.0.7",
+        "sams-garden",
+        "priya-writes",
+        "mailbox.example",
+    ):
         assert private not in text
     kb = load_corpus(corpus)
     assert "[e-mail removed]" in kb.comments["wp-12-101"].body
@@ -101,12 +129,16 @@ def test_no_email_ip_or_commenter_url_reaches_the_corpus(imported):
 def test_importing_again_adds_nothing_and_keeps_hand_edits(imported, capsys):
     corpus, _ = imported
     article = corpus / "articles" / "when-she-leaves.md"
-    article.write_text(article.read_text().replace("tags: [breakups, no-contact]",
-                                                   "tags: [breakups]  # hand-picked")
-                       .replace("The first weeks", "The very first weeks"))
+    article.write_text(
+        article.read_text()
+        .replace("tags: [breakups, no-contact]", "tags: [breakups]  # hand-picked")
+        .replace("The first weeks", "The very first weeks")
+    )
     comments = corpus / "comments" / "when-she-leaves.yaml"
-    comments.write_text("# checked by hand in 2024\n" + comments.read_text()
-                        .replace("Update: I stopped.", "Update: I finally stopped."))
+    comments.write_text(
+        "# checked by hand in 2024\n"
+        + comments.read_text().replace("Update: I stopped.", "Update: I finally stopped.")
+    )
     before = snapshot(corpus)
     report = run_import(capsys, corpus, "wxr", str(EXPORT))
     assert report["articles"]["added"] == 0 and report["articles"]["existing"] == 2
@@ -120,18 +152,22 @@ def test_new_comments_are_appended_as_text_after_hand_edits(imported, tmp_path):
     corpus, _ = imported
     comments = corpus / "comments" / "giving-space.yaml"
     original = comments.read_text()
-    comments.write_text("# my notes stay\n" + original.replace(
-        '  - id: "wp-14-202"', "  # Ada's answer below\n  - id: \"wp-14-202\""))
+    comments.write_text(
+        "# my notes stay\n"
+        + original.replace('  - id: "wp-14-202"', '  # Ada\'s answer below\n  - id: "wp-14-202"')
+    )
     export = tmp_path / "later.xml"
-    export.write_text(EXPORT.read_text().replace("<wp:comment_id>202</wp:comment_id>",
-                                                 "<wp:comment_id>203</wp:comment_id>")
-                      .replace("Jo, a few weeks", "Jo, two or three weeks"))
+    export.write_text(
+        EXPORT.read_text()
+        .replace("<wp:comment_id>202</wp:comment_id>", "<wp:comment_id>203</wp:comment_id>")
+        .replace("Jo, a few weeks", "Jo, two or three weeks")
+    )
     edited = comments.read_text()
     report = import_files("wxr", [export], corpus)
     assert report.comments_added == 1
     text = comments.read_text()
     assert text.startswith(edited)
-    assert text[len(edited):].startswith('  - id: "wp-14-203"')
+    assert text[len(edited) :].startswith('  - id: "wp-14-203"')
     assert check_corpus(corpus) == []
 
 
@@ -148,15 +184,18 @@ def test_pages_are_imported_when_asked(tmp_path, capsys):
     assert report["comments"]["added"] == 8
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("truncated.xml", "truncated.xml:83: not well-formed XML: the XML ends too early"),
-    ("latin1.xml", "latin1.xml:36: not UTF-8 text (byte 0xe9)"),
-    ("not-wxr.xml", "not-wxr.xml:1: not a WordPress export: no <wp:wxr_version>"),
-    ("empty.xml", "empty.xml: empty file"),
-    ("xxe.xml", "xxe.xml:2: refused: the file declares XML entities"),
-    ("billion-laughs.xml", "billion-laughs.xml:3: refused: the file declares XML entities"),
-    ("no-such-file.xml", "no-such-file.xml: no such file"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("truncated.xml", "truncated.xml:83: not well-formed XML: the XML ends too early"),
+        ("latin1.xml", "latin1.xml:36: not UTF-8 text (byte 0xe9)"),
+        ("not-wxr.xml", "not-wxr.xml:1: not a WordPress export: no <wp:wxr_version>"),
+        ("empty.xml", "empty.xml: empty file"),
+        ("xxe.xml", "xxe.xml:2: refused: the file declares XML entities"),
+        ("billion-laughs.xml", "billion-laughs.xml:3: refused: the file declares XML entities"),
+        ("no-such-file.xml", "no-such-file.xml: no such file"),
+    ],
+)
 def test_bad_exports_give_one_line_and_leave_the_corpus_alone(tmp_path, name, message):
     corpus = tmp_path / "corpus"
     import_files("wxr", [EXPORT], corpus)
@@ -178,8 +217,14 @@ def test_an_external_entity_is_never_read(tmp_path):
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared WordPress fixtures are not present")
 def test_real_wordpress_exports_import_cleanly(tmp_path):
     corpus = tmp_path / "corpus"
-    for name in ("valid-wxr-1.0.xml", "valid-wxr-1.1.xml", "small-export.xml",
-                 "wxr-comprehensive.xml", "crazy-cdata.xml", "crazy-cdata-escaped.xml"):
+    for name in (
+        "valid-wxr-1.0.xml",
+        "valid-wxr-1.1.xml",
+        "small-export.xml",
+        "wxr-comprehensive.xml",
+        "crazy-cdata.xml",
+        "crazy-cdata-escaped.xml",
+    ):
         import_files("wxr", [SHARED / name], corpus)
     assert check_corpus(corpus) == []
     text = corpus_text(corpus)
@@ -191,11 +236,17 @@ def test_real_wordpress_exports_import_cleanly(tmp_path):
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared WordPress fixtures are not present")
-@pytest.mark.parametrize(("name", "message"), [
-    ("malformed.xml", "malformed.xml:90: not well-formed XML: mismatched tag"),
-    ("malformed-simple.xml", "malformed-simple.xml:14: not well-formed XML: the XML ends too early"),
-    ("missing-version-tag.xml", "missing-version-tag.xml:1: not a WordPress export"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("malformed.xml", "malformed.xml:90: not well-formed XML: mismatched tag"),
+        (
+            "malformed-simple.xml",
+            "malformed-simple.xml:14: not well-formed XML: the XML ends too early",
+        ),
+        ("missing-version-tag.xml", "missing-version-tag.xml:1: not a WordPress export"),
+    ],
+)
 def test_real_broken_exports_are_refused_with_their_line(tmp_path, name, message):
     with pytest.raises(ImportFormatError, match=re.escape(message)):
         import_files("wxr", [SHARED / name], tmp_path / "c")
@@ -203,20 +254,30 @@ def test_real_broken_exports_are_refused_with_their_line(tmp_path, name, message
 
 def test_posts_sharing_a_title_stay_two_articles(tmp_path):
     export = tmp_path / "same-title.xml"
-    export.write_text(EXPORT.read_text().replace("<![CDATA[Giving each other space]]>",
-                                                 "<![CDATA[When she leaves: the first weeks]]>"))
+    export.write_text(
+        EXPORT.read_text().replace(
+            "<![CDATA[Giving each other space]]>", "<![CDATA[When she leaves: the first weeks]]>"
+        )
+    )
     corpus = tmp_path / "corpus"
-    assert import_files("wxr", [export], corpus).articles_added == ["when-she-leaves",
-                                                                    "giving-space"]
+    assert import_files("wxr", [export], corpus).articles_added == [
+        "when-she-leaves",
+        "giving-space",
+    ]
     again = import_files("wxr", [export], corpus)
-    assert again.articles_added == [] and again.articles_existing == ["when-she-leaves",
-                                                                      "giving-space"]
+    assert again.articles_added == [] and again.articles_existing == [
+        "when-she-leaves",
+        "giving-space",
+    ]
 
 
 def test_a_commenter_who_signed_with_an_email_address_becomes_anonymous(tmp_path):
     export = tmp_path / "signed.xml"
-    export.write_text(EXPORT.read_text().replace("<![CDATA[Jo]]>", "<![CDATA[jo.m@mailbox.example]]>")
-                      .replace("<![CDATA[Priya]]>", "<![CDATA[Priya (http://priya-writes.example)]]>"))
+    export.write_text(
+        EXPORT.read_text()
+        .replace("<![CDATA[Jo]]>", "<![CDATA[jo.m@mailbox.example]]>")
+        .replace("<![CDATA[Priya]]>", "<![CDATA[Priya (http://priya-writes.example)]]>")
+    )
     corpus = tmp_path / "corpus"
     import_files("wxr", [export], corpus)
     kb = load_corpus(corpus)

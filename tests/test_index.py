@@ -35,9 +35,13 @@ def test_incremental_build_reindexes_only_changed_articles(corpus_copy, tmp_path
     ix_dir = tmp_path / "ix"
     build_index(corpus_copy, ix_dir)
     path = corpus_copy / "comments" / "affairs.yaml"
-    path.write_text(path.read_text() + (
-        '  - id: "c-000021"\n    author: "Rae"\n    date: 2016-04-01\n'
-        '    body: He swears the affair is over but I keep checking his phone.\n'))
+    path.write_text(
+        path.read_text()
+        + (
+            '  - id: "c-000021"\n    author: "Rae"\n    date: 2016-04-01\n'
+            "    body: He swears the affair is over but I keep checking his phone.\n"
+        )
+    )
     (corpus_copy / "articles" / "space.md").unlink()
     (corpus_copy / "comments" / "space.yaml").unlink()
     report = build_index(corpus_copy, ix_dir)

@@ -32,7 +32,9 @@ def scan(folder: Path) -> list[str]:
 
 
 def test_the_scanner_finds_what_it_looks_for(tmp_path):
-    (tmp_path / "x").write_bytes(b"mail sam.k@mailbox.example from 192.168.10.7 or 2001:db8:0:0:0:0:2:1")
+    (tmp_path / "x").write_bytes(
+        b"mail sam.k@mailbox.example from 192.168.10.7 or 2001:db8:0:0:0:0:2:1"
+    )
     assert len(scan(tmp_path)) == 3
 
 
@@ -44,11 +46,19 @@ def test_imported_corpus_and_its_index_hold_no_email_or_ip(tmp_path, clean_env):
     # the fixture export carries commenters' e-mails and IPs, in fields and in text
     raw = (IMPORTS / "export.xml").read_bytes()
     assert EMAIL.search(raw) and IPV4.search(raw)
-    for args in (["import", "wxr", str(IMPORTS / "export.xml")],
-                 ["import", "html", str(IMPORTS / "when-she-leaves.html"),
-                  str(IMPORTS / "when-she-leaves-comment-page-2.html")],
-                 ["build"]):
-        r = subprocess.run(kb_command() + args, env=env, capture_output=True, text=True, timeout=120)
+    for args in (
+        ["import", "wxr", str(IMPORTS / "export.xml")],
+        [
+            "import",
+            "html",
+            str(IMPORTS / "when-she-leaves.html"),
+            str(IMPORTS / "when-she-leaves-comment-page-2.html"),
+        ],
+        ["build"],
+    ):
+        r = subprocess.run(
+            kb_command() + args, env=env, capture_output=True, text=True, timeout=120
+        )
         assert r.returncode == 0, r.stderr
     assert scan(corpus) == []
     assert scan(index) == []
@@ -103,8 +113,12 @@ def test_redact_is_idempotent_and_unknown_id_is_clear(corpus_copy, tmp_path):
 @pytest.mark.e2e
 def test_kb_redact_command(corpus_copy, tmp_path, clean_env):
     env = dict(clean_env, KB_CORPUS=str(corpus_copy), KB_INDEX=str(tmp_path / "ix"))
-    run = lambda *a: subprocess.run(kb_command() + list(a), env=env, capture_output=True,  # noqa: E731
-                                    text=True, timeout=120)
+
+    def run(*a):
+        return subprocess.run(
+            kb_command() + list(a), env=env, capture_output=True, text=True, timeout=120
+        )
+
     assert run("build").returncode == 0
     r = run("redact", "c-000010", "--json")
     assert r.returncode == 0, r.stderr
@@ -127,8 +141,11 @@ def test_a_redacted_comment_imported_again_from_another_source_stays_out(corpus_
     assert "c-000004" in record and "sha256:" in record
     assert "husband" not in record and "Priya" not in record  # the record keeps no text
     table = tmp_path / "archive.csv"  # the same comment, as a table of the archive holds it
-    table.write_text("Question,Date,Author\n\"My husband moved out in the spring and says he "
-                     "needs space.  We have two kids!\",2011-01-09,priya\n", "utf-8")
+    table.write_text(
+        'Question,Date,Author\n"My husband moved out in the spring and says he '
+        'needs space.  We have two kids!",2011-01-09,priya\n',
+        "utf-8",
+    )
     report = import_files("csv", [table], corpus_copy, article="leaving")
     assert report.comments_added == 0
     assert report.counts("comment") == {"redacted": 1}

@@ -13,8 +13,10 @@ from .conftest import EMBEDDED_CORPUS, FIXTURE_CORPUS, HERE, kb_command
 
 
 def test_extracts_explicit_and_implicit_questions():
-    text = ("My wife left in May. Should I text her or wait?? I don't know what to do anymore. "
-            "Is it normal that I can't sleep. Right? Thanks so much for this site, is it ok?")
+    text = (
+        "My wife left in May. Should I text her or wait?? I don't know what to do anymore. "
+        "Is it normal that I can't sleep. Right? Thanks so much for this site, is it ok?"
+    )
     assert Q.extract(text) == [
         "Should I text her or wait??",
         "I don't know what to do anymore.",
@@ -39,10 +41,15 @@ def _q(i, text, author="a", year=2020, answered=False):
 
 
 PARAPHRASES = [
-    "should I call her?", "is it ok to text him first?", "do I reach out or wait for her to text?",
-    "should I message her now?", "how long do I wait before contacting him?",
-    "what do we tell the kids?", "how do we explain the divorce to our children?",
-    "what should we say to the kids about the separation?", "how do I tell my son?",
+    "should I call her?",
+    "is it ok to text him first?",
+    "do I reach out or wait for her to text?",
+    "should I message her now?",
+    "how long do I wait before contacting him?",
+    "what do we tell the kids?",
+    "how do we explain the divorce to our children?",
+    "what should we say to the kids about the separation?",
+    "how do I tell my son?",
 ]
 
 
@@ -57,10 +64,17 @@ def test_grouping_is_deterministic_and_keeps_paraphrases_together():
 
 
 def test_group_statistics():
-    g = Q.Group(1, "should I call?", ["contact"], [
-        _q(1, "should I call?", "Ann", 2010, True), _q(1, "or text?", "Ann", 2010, True),
-        _q(2, "do I ring him", "bob", 2012), _q(3, "call her?", "BOB", 2015, True),
-    ])
+    g = Q.Group(
+        1,
+        "should I call?",
+        ["contact"],
+        [
+            _q(1, "should I call?", "Ann", 2010, True),
+            _q(1, "or text?", "Ann", 2010, True),
+            _q(2, "do I ring him", "bob", 2012),
+            _q(3, "call her?", "BOB", 2015, True),
+        ],
+    )
     s = g.stats()
     assert s["count"] == 3 and s["readers"] == 2 and s["answered"] == 2
     assert (s["first_seen"], s["last_seen"]) == ("2010-01-01", "2015-01-01")
@@ -71,8 +85,17 @@ def test_review_reports_groups_with_the_contract_fields(kb):
     report = Q.review(kb)
     assert report["questions"] >= 3
     for g in report["groups"]:
-        assert {"representative", "count", "readers", "comment_ids", "first_seen", "last_seen",
-                "answered", "covered_by", "score"} <= set(g)
+        assert {
+            "representative",
+            "count",
+            "readers",
+            "comment_ids",
+            "first_seen",
+            "last_seen",
+            "answered",
+            "covered_by",
+            "score",
+        } <= set(g)
         assert isinstance(g["count"], int) and g["count"] == len(g["comment_ids"])
 
 
@@ -83,8 +106,12 @@ def test_author_questions_are_not_reader_questions(kb):
 
 
 def test_coverage_finds_the_section_that_answers(kb):
-    g = Q.Group(1, "How long should I wait when she needs space?", ["space", "long", "wait"],
-                [_q(1, "How long should I wait when she needs space?")])
+    g = Q.Group(
+        1,
+        "How long should I wait when she needs space?",
+        ["space", "long", "wait"],
+        [_q(1, "How long should I wait when she needs space?")],
+    )
     Q.cover(kb, [g])
     assert g.score > 0
     assert g.covered_by in {"space#how-long-space-lasts", "space#what-space-means"}
@@ -128,10 +155,14 @@ def test_original_addresses():
     from kb.origin import article_url, comment_url
 
     assert article_url("leaving", "", "https://site.example/") == "https://site.example/leaving/"
-    assert article_url("x", "https://site.example/2013/06/x/", "") == "https://site.example/2013/06/x/"
+    assert (
+        article_url("x", "https://site.example/2013/06/x/", "") == "https://site.example/2013/06/x/"
+    )
     assert article_url("x", "javascript:alert(1)", "") == ""
     assert article_url("x") == ""
-    assert comment_url("wp-12-345", "x", "https://s.example/p/") == "https://s.example/p/#comment-345"
+    assert (
+        comment_url("wp-12-345", "x", "https://s.example/p/") == "https://s.example/p/#comment-345"
+    )
     assert comment_url("c-000001", "x", "", "https://s.example") == "https://s.example/x/"
 
 
@@ -149,9 +180,18 @@ def test_the_faq_draft_escapes_everything_readers_wrote(kb, text):
     """Rendered as Markdown, as the author's site would, the draft holds only our own links."""
     import markdown
 
-    group = {"representative": text, "count": 2, "readers": 2, "first_seen": "2020-01-01",
-             "last_seen": "2021-01-01", "answered": 1, "examples": [text, text],
-             "covered_by": "leaving#x", "covered_title": text, "comment_ids": []}
+    group = {
+        "representative": text,
+        "count": 2,
+        "readers": 2,
+        "first_seen": "2020-01-01",
+        "last_seen": "2021-01-01",
+        "answered": 1,
+        "examples": [text, text],
+        "covered_by": "leaving#x",
+        "covered_title": text,
+        "comment_ids": [],
+    }
     draft = Q.markdown_draft({"groups": [group]}, kb, "https://example.org")
     page = markdown.markdown(draft)
     assert "<img" not in page and "<script" not in page and "<pre" not in page
@@ -180,8 +220,9 @@ def test_kb_faq_json_and_markdown(tmp_path, clean_env):
     env = dict(clean_env, KB_CORPUS=str(FIXTURE_CORPUS), KB_INDEX=str(tmp_path / "ix"))
 
     def run(*args):
-        return subprocess.run(kb_command() + list(args), env=env, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            kb_command() + list(args), env=env, capture_output=True, text=True, timeout=120
+        )
 
     assert run("build").returncode == 0
     r = run("faq", "--json")
@@ -202,8 +243,16 @@ def test_searches_asked_alike_group_without_library_warnings(built_index, tmp_pa
     copy = tmp_path / "ix"
     shutil.copytree(built_index, copy, symlinks=True)
     kb = KnowledgeBase(copy)
-    for text in ("zebra quantum", "zebra quantum!", "quantum zebra", "zebra  quantum",
-                 "alimony lawyer fees", "lawyer fees alimony", "cat sofa", "cats sofa"):
+    for text in (
+        "zebra quantum",
+        "zebra quantum!",
+        "quantum zebra",
+        "zebra  quantum",
+        "alimony lawyer fees",
+        "lawyer fees alimony",
+        "cat sofa",
+        "cats sofa",
+    ):
         searchlog.record(copy, kb.search(text))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -45,10 +45,22 @@ def test_answered_filter_keeps_stories_with_author_reply(kb):
     assert [h.id for h in r.stories] == ["c-000010"]
 
 
-@pytest.mark.parametrize("text", [
-    'AND OR NOT', '"unbalanced', "title:(foo", "*", "?", "((((", "🙂💔", "\x00\x1b[31m", "a" * 50000,
-    "body:wife^100", "NEAR/3",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AND OR NOT",
+        '"unbalanced',
+        "title:(foo",
+        "*",
+        "?",
+        "((((",
+        "🙂💔",
+        "\x00\x1b[31m",
+        "a" * 50000,
+        "body:wife^100",
+        "NEAR/3",
+    ],
+)
 def test_any_input_gives_results_or_a_message(kb, text):
     r = kb.search(text)
     assert r.advice or r.stories or r.message
@@ -112,8 +124,9 @@ def test_thread_is_returned_whole_in_order(kb):
     assert [d["id"] for d in thread] == ["c-000001", "c-000002", "c-000003"]
 
 
-@pytest.mark.parametrize("word", ["wont", "dont", "cant", "im", "ive", "youre", "thats", "didnt",
-                                  "shower", "eachother"])
+@pytest.mark.parametrize(
+    "word", ["wont", "dont", "cant", "im", "ive", "youre", "thats", "didnt", "shower", "eachother"]
+)
 def test_english_words_and_bare_contractions_are_known(word):
     from kb.search import known_word
 
@@ -151,18 +164,23 @@ def test_a_search_with_no_hits_does_not_fit(kb):
 
 
 def test_a_negation_and_its_word_count_as_a_pair(corpus_copy, tmp_path, monkeypatch):
-    """"no contact": a story holding both words ranks above one that says "contact" and "ex"
+    """ "no contact": a story holding both words ranks above one that says "contact" and "ex"
     more often (and leads without the pair)."""
     from kb import search as search_module
     from kb.index import build_index
     from kb.search import KnowledgeBase
 
     path = corpus_copy / "comments" / "space.yaml"
-    path.write_text(path.read_text("utf-8") + (
-        '  - id: "c-000030"\n    author: "Ana"\n    date: 2014-01-01\n    body: |\n'
-        "      We have had no contact since March.\n"
-        '  - id: "c-000031"\n    author: "Bo"\n    date: 2014-01-02\n    body: |\n'
-        "      My ex and I keep contact for the kids; my ex calls.\n"), "utf-8")
+    path.write_text(
+        path.read_text("utf-8")
+        + (
+            '  - id: "c-000030"\n    author: "Ana"\n    date: 2014-01-01\n    body: |\n'
+            "      We have had no contact since March.\n"
+            '  - id: "c-000031"\n    author: "Bo"\n    date: 2014-01-02\n    body: |\n'
+            "      My ex and I keep contact for the kids; my ex calls.\n"
+        ),
+        "utf-8",
+    )
     build_index(corpus_copy, tmp_path / "index")
     kb = KnowledgeBase(tmp_path / "index")
 

@@ -38,8 +38,11 @@ def _live_docs(index_dir):
 
 # -- the model ---------------------------------------------------------------------------
 def test_vectors_are_unit_length_and_the_same_whatever_the_batch(embedder):
-    texts = ["my wife moved out and says she needs space", "how do I bake sourdough bread",
-             "he cheated on me with a coworker"]
+    texts = [
+        "my wife moved out and says she needs space",
+        "how do I bake sourdough bread",
+        "he cheated on me with a coworker",
+    ]
     one = np.stack([embedder.embed([t])[0] for t in texts])
     many = embedder.embed(texts)
     assert one.shape == (3, 384)
@@ -48,9 +51,13 @@ def test_vectors_are_unit_length_and_the_same_whatever_the_batch(embedder):
 
 
 def test_a_paraphrase_is_closer_than_another_subject(embedder):
-    a, b, c = embedder.embed(["my wife left me and wants time apart",
-                              "my spouse moved out and asked for some space",
-                              "the car makes a grinding noise when I brake"])
+    a, b, c = embedder.embed(
+        [
+            "my wife left me and wants time apart",
+            "my spouse moved out and asked for some space",
+            "the car makes a grinding noise when I brake",
+        ]
+    )
     assert a @ b > 0.5 > a @ c
 
 
@@ -67,8 +74,9 @@ def test_the_model_key_names_the_model_and_its_weights(tmp_path):
 
 
 def test_int8_on_disk_keeps_the_ranking(embedder):
-    vecs = embedder.embed([f"story number {i} about a partner who left after {i} years"
-                           for i in range(30)])
+    vecs = embedder.embed(
+        [f"story number {i} about a partner who left after {i} years" for i in range(30)]
+    )
     back = V.dequantize(*V.quantize(vecs))
     assert np.min(np.sum(back * vecs, axis=1)) > 0.999
     q = vecs[0]
@@ -90,10 +98,14 @@ def test_a_build_embeds_only_what_changed(corpus_copy, tmp_path):
     first = vector_build.complete(index)
     assert first.embedded == first.documents and first.complete
     path = corpus_copy / "comments" / "space.yaml"
-    path.write_text(path.read_text("utf-8") + (
-        '  - id: "c-000012"\n    author: "Kim"\n    date: 2013-02-01\n    body: |\n'
-        "      My partner packed a bag and went to her sister's. She says it is not over.\n"),
-        "utf-8")
+    path.write_text(
+        path.read_text("utf-8")
+        + (
+            '  - id: "c-000012"\n    author: "Kim"\n    date: 2013-02-01\n    body: |\n'
+            "      My partner packed a bag and went to her sister's. She says it is not over.\n"
+        ),
+        "utf-8",
+    )
     report = build_index(corpus_copy, index)
     assert report.vectors["embedded"] == 1  # the new comment, before the swap
     assert report.vectors["complete"]
@@ -103,8 +115,9 @@ def test_a_build_embeds_only_what_changed(corpus_copy, tmp_path):
     assert V.read_vectors(current_generation(index))["complete"]
 
 
-def test_an_update_reads_only_what_changed_and_matches_a_full_pass(corpus_copy, tmp_path,
-                                                                   monkeypatch):
+def test_an_update_reads_only_what_changed_and_matches_a_full_pass(
+    corpus_copy, tmp_path, monkeypatch
+):
     index = tmp_path / "index"
     build_index(corpus_copy, index)
     vector_build.complete(index)
@@ -134,8 +147,9 @@ def test_a_stopped_vector_step_resumes_where_it_stopped(corpus_copy, tmp_path, m
     build_index(corpus_copy, index)
     monkeypatch.setattr(V, "PART", 4)
     parts = []
-    stopped = vector_build.complete(index, should_stop=lambda: len(parts) >= 1,
-                                    progress=lambda n, total, _: parts.append(n))
+    stopped = vector_build.complete(
+        index, should_stop=lambda: len(parts) >= 1, progress=lambda n, total, _: parts.append(n)
+    )
     assert stopped.embedded == 4 and not stopped.complete
     # search uses the vectors that are there
     kb = KnowledgeBase(index)
@@ -165,7 +179,8 @@ def test_vectors_of_two_models_are_never_mixed(corpus_copy, tmp_path):
 
 
 def test_a_generation_whose_vectors_belong_to_another_model_is_searched_by_words(
-        corpus_copy, tmp_path):
+    corpus_copy, tmp_path
+):
     index = tmp_path / "index"
     build_index(corpus_copy, index)
     vector_build.complete(index)
@@ -274,8 +289,7 @@ def test_unsure_meaning_weighs_less():
         assert scores[1] == pytest.approx(WORDS_SHARE)
 
 
-def test_a_model_that_cannot_load_leaves_the_words_built_and_says_so(corpus_copy, tmp_path,
-                                                                       capsys):
+def test_a_model_that_cannot_load_leaves_the_words_built_and_says_so(corpus_copy, tmp_path, capsys):
     from kb.cli import main
 
     broken = tmp_path / "model"
@@ -289,6 +303,7 @@ def test_a_model_that_cannot_load_leaves_the_words_built_and_says_so(corpus_copy
     assert main(["build", "--corpus", str(corpus_copy), "--index", str(index)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(
-        f"kb: the words index is built; no vectors were made: {broken}: cannot load")
+        f"kb: the words index is built; no vectors were made: {broken}: cannot load"
+    )
     result = KnowledgeBase(index).search("my wife moved out")
     assert result.mode == "words" and result.stories

@@ -9,11 +9,14 @@ from tests.conftest import FIXTURE_CORPUS, RunningApp
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
-@pytest.mark.parametrize("path, text", [
-    ("/story?comment=c-000003", "Give her a few quiet weeks"),
-    ("/article?article=leaving&section=when-to-reach-out", "Readers' conversations"),
-    ("/browse?tag=affair", "Affair: 1 comments"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        ("/story?comment=c-000003", "Give her a few quiet weeks"),
+        ("/article?article=leaving&section=when-to-reach-out", "Readers' conversations"),
+        ("/browse?tag=affair", "Affair: 1 comments"),
+    ],
+)
 def test_deep_link_opens_first_on_a_fresh_kb_serve(tmp_path_factory, page, path, text):
     """Each link is the first request to its own freshly started server."""
     from playwright.sync_api import expect

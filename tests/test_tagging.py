@@ -46,7 +46,9 @@ def _comment(body, tags=(), removed=()):
 def test_hand_tags_win_over_rules():
     tagger = RuleTagger(TAGS)
     assert tagger.tags_for(_comment("an affair", tags=["affair"])) == []
-    assert tagger.tags_for(_comment("an affair and no contact", removed=["affair"])) == ["no-contact"]
+    assert tagger.tags_for(_comment("an affair and no contact", removed=["affair"])) == [
+        "no-contact"
+    ]
 
 
 def test_removed_tag_stays_removed_in_the_index(corpus_copy, tmp_path):
@@ -79,9 +81,11 @@ def _examples(pairs):
 
 def test_suggestions_on_a_small_fixture_with_known_answers():
     model = Suggester().fit(_examples(TRAIN))
-    new = [Example("n1", "I found out about his affair with a woman from work"),
-           Example("n2", "the children keep asking about custody and school"),
-           Example("n3", "she wants time alone and space to think", removed=frozenset({"space"}))]
+    new = [
+        Example("n1", "I found out about his affair with a woman from work"),
+        Example("n2", "the children keep asking about custody and school"),
+        Example("n3", "she wants time alone and space to think", removed=frozenset({"space"})),
+    ]
     out = model.suggest(new)
     assert out["n1"][0][0] == "affair"
     assert out["n2"][0][0] == "kids"
@@ -115,8 +119,11 @@ def test_embedded_corpus_suggestions_beat_the_baseline(tmp_path):
 
 
 def _diff(a: str, b: str) -> list[str]:
-    return [d for d in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
-            if d[:1] in "+-" and not d.startswith(("+++", "---"))]
+    return [
+        d
+        for d in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+        if d[:1] in "+-" and not d.startswith(("+++", "---"))
+    ]
 
 
 def test_edit_changes_only_the_tag_lines(corpus_copy):
@@ -126,7 +133,9 @@ def test_edit_changes_only_the_tag_lines(corpus_copy):
     set_comment_tags(corpus_copy, "c-000001", ["no-contact"], removed=["breakup"])
     after = path.read_text()
     assert _diff(before, after) == [
-        "-    tags: [breakup]", "+    tags: [no-contact]", "+    removed_tags: [breakup]",
+        "-    tags: [breakup]",
+        "+    tags: [no-contact]",
+        "+    removed_tags: [breakup]",
         "+    tags: [space, breakup]",
     ]
     corpus = load_corpus(corpus_copy)
@@ -139,7 +148,8 @@ def test_edit_keeps_yaml_comments_and_block_lists(corpus_copy):
     path.write_text(
         "# kept as written\narticle: affairs\ncomments:\n"
         '  - id: "c-000020"   # the first one\n    author: "Lee"\n    date: 2016-03-01\n'
-        "    tags:\n      - affair\n    body: |\n      I found out my husband cheated.\n")
+        "    tags:\n      - affair\n    body: |\n      I found out my husband cheated.\n"
+    )
     set_comment_tags(corpus_copy, "c-000020", ["affair", "space"])
     text = path.read_text()
     assert text.startswith("# kept as written\n") and "# the first one" in text
@@ -164,8 +174,9 @@ def test_edit_refuses_a_broken_file(corpus_copy):
 
 def test_bulk_accept_and_reject(corpus_copy):
     current = {"c-000004": ([], []), "c-000010": (["space"], [])}
-    n = apply_decisions(corpus_copy, current, accept=[("c-000004", "space")],
-                        reject=[("c-000010", "breakup")])
+    n = apply_decisions(
+        corpus_copy, current, accept=[("c-000004", "space")], reject=[("c-000010", "breakup")]
+    )
     assert n == 2
     corpus = load_corpus(corpus_copy)
     assert corpus.comments["c-000004"].tags == ("space",)
@@ -191,8 +202,12 @@ def test_tag_overview_counts_sources_and_co_occurrence(kb):
 @pytest.mark.e2e
 def test_kb_tags_suggest_json(tmp_path, clean_env):
     env = dict(clean_env, KB_CORPUS=str(FIXTURE_CORPUS), KB_INDEX=str(tmp_path / "ix"))
-    run = lambda *a: subprocess.run(kb_command() + list(a), env=env, capture_output=True,  # noqa: E731
-                                    text=True, timeout=120)
+
+    def run(*a):
+        return subprocess.run(
+            kb_command() + list(a), env=env, capture_output=True, text=True, timeout=120
+        )
+
     assert run("build").returncode == 0
     r = run("tags", "--suggest", "--json")
     assert r.returncode == 0, r.stderr
@@ -216,10 +231,17 @@ def test_suggestions_follow_the_tags_into_the_next_index_generation(tmp_path):
     kb = KnowledgeBase(tmp_path / "ix")
     before = tagstats.suggestions(kb)
     (take, (tag, _)), (drop, (other, _)) = [(c, p[0]) for c, p in sorted(before.items()) if p][:2]
-    current = {d["id"]: ([t for t in d.get("tags", "").split(",") if t],
-                         list(d.get("removed_tags") or [])) for d in kb.all_comments()}
-    apply_decisions(corpus, current, accept=[(take, tag)], reject=[(drop, other)],
-                    known=[t["id"] for t in kb.manifest["tags"]])
+    current = {
+        d["id"]: ([t for t in d.get("tags", "").split(",") if t], list(d.get("removed_tags") or []))
+        for d in kb.all_comments()
+    }
+    apply_decisions(
+        corpus,
+        current,
+        accept=[(take, tag)],
+        reject=[(drop, other)],
+        known=[t["id"] for t in kb.manifest["tags"]],
+    )
     first = kb.generation()
     build_index(corpus, tmp_path / "ix")
     assert kb.generation() != first

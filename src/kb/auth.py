@@ -34,8 +34,10 @@ def hash_problem(stored: object) -> str | None:
         return "it must be a text value in quotes"
     parts = stored.split("$")
     if len(parts) != 4:
-        return (f"it must have 4 parts separated by '$' (it has {len(parts)}); "
-                "paste the whole line `kb password` prints")
+        return (
+            f"it must have 4 parts separated by '$' (it has {len(parts)}); "
+            "paste the whole line `kb password` prints"
+        )
     scheme, iterations, salt_hex, digest_hex = parts
     if scheme != "pbkdf2_sha256":
         return "it must start with 'pbkdf2_sha256$'"
@@ -56,8 +58,9 @@ def verify_password(password: str, stored: str) -> bool:
     if hash_problem(stored) is not None:
         return False
     _, iterations, salt_hex, digest_hex = stored.split("$")
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), bytes.fromhex(salt_hex),
-                                 int(iterations))
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", password.encode("utf-8"), bytes.fromhex(salt_hex), int(iterations)
+    )
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
@@ -92,8 +95,13 @@ class Throttle:
     password forgets the tries of its keys.
     """
 
-    def __init__(self, max_tries: int = 5, window: float = 60.0, lock: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        max_tries: int = 5,
+        window: float = 60.0,
+        lock: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.max_tries, self.window, self.lock = max_tries, window, lock
         self.clock = clock
         self._tries: dict[str, list[float]] = {}

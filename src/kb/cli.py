@@ -58,8 +58,11 @@ def cmd_check(args) -> int:
 
     corpus, problems = read_corpus(args.settings.corpus)
     data = {
-        "corpus": str(args.settings.corpus), "ok": not problems, "problems": problems,
-        "articles": len(corpus.articles), "comments": len(corpus.comments),
+        "corpus": str(args.settings.corpus),
+        "ok": not problems,
+        "problems": problems,
+        "articles": len(corpus.articles),
+        "comments": len(corpus.comments),
     }
 
     def text(d):
@@ -79,16 +82,21 @@ def cmd_build(args) -> int:
 
     progress = None
     if not args.json and sys.stderr.isatty():
+
         def progress(n, total, slug):
             print(f"\rindexing {n}/{total} {slug[:40]:<40}", end="", file=sys.stderr, flush=True)
+
     try:
-        report = build_index(args.settings.corpus, args.settings.index, full=args.full,
-                             progress=progress)
+        report = build_index(
+            args.settings.corpus, args.settings.index, full=args.full, progress=progress
+        )
     except CorpusError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
-        print(f"kb: not built: {len(exc.problems)} problem(s) in the corpus; the index is unchanged",
-              file=sys.stderr)
+        print(
+            f"kb: not built: {len(exc.problems)} problem(s) in the corpus; the index is unchanged",
+            file=sys.stderr,
+        )
         return 1
     if progress:
         print(file=sys.stderr)
@@ -104,13 +112,20 @@ def cmd_build(args) -> int:
 
     def text(r):
         if r["up_to_date"]:
-            print(f"up to date: {r['documents']} documents ({r['articles']} articles, "
-                  f"{r['comments']} comments)")
+            print(
+                f"up to date: {r['documents']} documents ({r['articles']} articles, "
+                f"{r['comments']} comments)"
+            )
         else:
-            what = ("full build" + (f" ({r['reason']})" if r["reason"] else "") if r["full"]
-                    else "updated")
-            print(f"{what}: {r['documents']} documents from {r['articles']} articles and "
-                  f"{r['comments']} comments in {r['seconds']:.1f} s")
+            what = (
+                "full build" + (f" ({r['reason']})" if r["reason"] else "")
+                if r["full"]
+                else "updated"
+            )
+            print(
+                f"{what}: {r['documents']} documents from {r['articles']} articles and "
+                f"{r['comments']} comments in {r['seconds']:.1f} s"
+            )
         if not r["full"]:
             for key in ("added", "changed", "removed"):
                 if r[key]:
@@ -120,8 +135,10 @@ def cmd_build(args) -> int:
             print(f"vectors: none ({v['error']}); search uses words only")
         elif v:
             state = "complete" if v["complete"] else f"{v['missing']} still missing"
-            print(f"vectors: {v['documents'] - v['missing']} of {v['documents']} documents "
-                  f"({state}; {v['embedded']} embedded now) by {v['model']}")
+            print(
+                f"vectors: {v['documents'] - v['missing']} of {v['documents']} documents "
+                f"({state}; {v['embedded']} embedded now) by {v['model']}"
+            )
         print(f"index: {args.settings.index}")
 
     _out(data, args.json, text)
@@ -137,8 +154,12 @@ def _complete_vectors(args, tty: bool) -> dict | None:
     def progress(n, total, _what):
         rate = n / max(time.monotonic() - started, 1e-6)
         left = (total - n) / rate if rate else 0
-        print(f"\rembedding {n}/{total} texts ({rate:.0f}/s, about {left:.0f} s left)", end="",
-              file=sys.stderr, flush=True)
+        print(
+            f"\rembedding {n}/{total} texts ({rate:.0f}/s, about {left:.0f} s left)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     report = vector_build.complete(args.settings.index, progress=progress if tty else None)
     if tty and report and report.embedded:
@@ -164,12 +185,15 @@ def cmd_search(args) -> int:
     from kb.search import Filters
 
     filters = Filters(
-        tags=tuple(args.tag or ()), article=args.article,
-        date_from=_date(args.since, "--since"), date_to=_date(args.until, "--until"),
+        tags=tuple(args.tag or ()),
+        article=args.article,
+        date_from=_date(args.since, "--since"),
+        date_to=_date(args.until, "--until"),
         answered=args.answered,
     )
-    result = _kb(args).search(" ".join(args.text), filters=filters, limit=args.limit,
-                              mode=args.mode)
+    result = _kb(args).search(
+        " ".join(args.text), filters=filters, limit=args.limit, mode=args.mode
+    )
     data = result.as_dict()
     if data["notice"] and args.mode != "words":
         print(f"kb: {data['notice']}", file=sys.stderr)
@@ -203,8 +227,11 @@ def cmd_tags(args) -> int:
     kb = _kb(args)
     if args.suggest:
         ranked = tagstats.suggestions(kb)
-        data = {"suggestions": {cid: [{"tag": t, "score": sc} for t, sc in pairs]
-                                for cid, pairs in ranked.items()}}
+        data = {
+            "suggestions": {
+                cid: [{"tag": t, "score": sc} for t, sc in pairs] for cid, pairs in ranked.items()
+            }
+        }
 
         def text(d):
             for cid, pairs in d["suggestions"].items():
@@ -224,11 +251,15 @@ def cmd_tags(args) -> int:
             print(f"{r['comments']} hand-tagged comments, {r['folds']}-fold cross-validation")
             print("               accuracy@1  accuracy@3")
             print(f"suggestions    {r['accuracy@1']:10.3f}  {r['accuracy@3']:10.3f}")
-            print(f"baseline       {b['accuracy@1']:10.3f}  {b['accuracy@3']:10.3f}  ({b['method']})")
+            print(
+                f"baseline       {b['accuracy@1']:10.3f}  {b['accuracy@3']:10.3f}  ({b['method']})"
+            )
             print(f"\nper tag (suggested when score >= {r['threshold']}):")
             for tag, m in r["per_tag"].items():
-                print(f"  {tag:<22} precision {m['precision']:.2f}  recall {m['recall']:.2f}"
-                      f"  ({m['support']} comments)")
+                print(
+                    f"  {tag:<22} precision {m['precision']:.2f}  recall {m['recall']:.2f}"
+                    f"  ({m['support']} comments)"
+                )
 
         _out(report, args.json, text)
         return 1 if "error" in report else 0
@@ -238,8 +269,10 @@ def cmd_tags(args) -> int:
     def text(d):
         for t in d["tags"]:
             often = ", ".join(o["tag"] for o in t["together"])
-            print(f"{t['count']:6d}  {t['id']:<22} hand {t['hand']:4d}  rule {t['rule']:4d}  "
-                  f"suggested {t['suggested']:4d}  often with: {often or '-'}")
+            print(
+                f"{t['count']:6d}  {t['id']:<22} hand {t['hand']:4d}  rule {t['rule']:4d}  "
+                f"suggested {t['suggested']:4d}  often with: {often or '-'}"
+            )
 
     _out(data, args.json, text)
     return 0
@@ -248,12 +281,25 @@ def cmd_tags(args) -> int:
 def cmd_browse(args) -> int:
     from kb import tagstats
 
-    total, hits = tagstats.browse(_kb(args), args.tag, sort=args.sort, limit=args.limit,
-                                  offset=args.offset, threshold=args.threshold)
-    data = {"tags": args.tag, "sort": args.sort, "count": total,
-            "comments": [h.as_dict() for h in hits]}
-    _out(data, args.json, lambda d: _print_hits(f"{' + '.join(d['tags'])}: {d['count']} comments",
-                                                 d["comments"]))
+    total, hits = tagstats.browse(
+        _kb(args),
+        args.tag,
+        sort=args.sort,
+        limit=args.limit,
+        offset=args.offset,
+        threshold=args.threshold,
+    )
+    data = {
+        "tags": args.tag,
+        "sort": args.sort,
+        "count": total,
+        "comments": [h.as_dict() for h in hits],
+    }
+    _out(
+        data,
+        args.json,
+        lambda d: _print_hits(f"{' + '.join(d['tags'])}: {d['count']} comments", d["comments"]),
+    )
     return 0
 
 
@@ -264,10 +310,14 @@ def cmd_eval(args) -> int:
 
     def text(r):
         for p in r["per_query"]:
-            print(f"{p['id']:<16} {p['list']:<8} nDCG@10 {p['ndcg@10']:.3f}  MRR {p['mrr']:.3f}  "
-                  f"P@5 {p['p@5']:.2f}  R@10 {p['recall@10']:.2f}")
-        print(f"\n{r['queries']} queries: nDCG@10 {r['ndcg@10']:.3f}  MRR {r['mrr']:.3f}  "
-              f"P@5 {r['p@5']:.3f}  recall@10 {r['recall@10']:.3f}")
+            print(
+                f"{p['id']:<16} {p['list']:<8} nDCG@10 {p['ndcg@10']:.3f}  MRR {p['mrr']:.3f}  "
+                f"P@5 {p['p@5']:.2f}  R@10 {p['recall@10']:.2f}"
+            )
+        print(
+            f"\n{r['queries']} queries: nDCG@10 {r['ndcg@10']:.3f}  MRR {r['mrr']:.3f}  "
+            f"P@5 {r['p@5']:.3f}  recall@10 {r['recall@10']:.3f}"
+        )
 
     _out(report, args.json, text)
     return 0
@@ -283,8 +333,10 @@ def cmd_faq(args) -> int:
         path = Path(args.evaluate)
         try:
             judged = yaml.safe_load(path.read_text("utf-8"))["questions"]
-            judged = [{"comment": str(q["comment"]), "text": str(q["text"]),
-                       "group": str(q["group"])} for q in judged]
+            judged = [
+                {"comment": str(q["comment"]), "text": str(q["text"]), "group": str(q["group"])}
+                for q in judged
+            ]
         except FileNotFoundError:
             raise KbError(f"{path}: no such file") from None
         except IsADirectoryError:
@@ -292,24 +344,36 @@ def cmd_faq(args) -> int:
         except OSError as exc:
             raise KbError(f"{path}: cannot read: {exc.strerror}") from None
         except (yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError) as exc:
-            raise KbError(f"{path}: expected `questions:` with comment, text and group for each"
-                          f" ({type(exc).__name__})") from None
+            raise KbError(
+                f"{path}: expected `questions:` with comment, text and group for each"
+                f" ({type(exc).__name__})"
+            ) from None
         report = questions.evaluate_grouping(kb, judged)
 
         def text(r):
-            print(f"{r['judged']} judged questions in {r['judged_groups']} groups; "
-                  f"{r['matched']} found by extraction (recall {r['extraction_recall']:.3f})")
-            print(f"{r['groups']} groups made: adjusted Rand index {r['adjusted_rand_index']:.3f}, "
-                  f"purity {r['purity']:.3f}")
+            print(
+                f"{r['judged']} judged questions in {r['judged_groups']} groups; "
+                f"{r['matched']} found by extraction (recall {r['extraction_recall']:.3f})"
+            )
+            print(
+                f"{r['groups']} groups made: adjusted Rand index {r['adjusted_rand_index']:.3f}, "
+                f"purity {r['purity']:.3f}"
+            )
 
         _out(report, args.json, text)
         return 0
     report = questions.review(
-        kb, since=_date(args.since, "--since"), min_count=args.min_count, sort=args.sort,
-        unanswered=args.unanswered, not_covered=args.not_covered)
+        kb,
+        since=_date(args.since, "--since"),
+        min_count=args.min_count,
+        sort=args.sort,
+        unanswered=args.unanswered,
+        not_covered=args.not_covered,
+    )
     if args.markdown:
-        sys.stdout.write(questions.markdown_draft(
-            report, kb, kb.manifest.get("site", {}).get("base_url", "")))
+        sys.stdout.write(
+            questions.markdown_draft(report, kb, kb.manifest.get("site", {}).get("base_url", ""))
+        )
         return 0
 
     def text(r):
@@ -318,8 +382,10 @@ def cmd_faq(args) -> int:
             cover = g["covered_by"] or "NOT COVERED"
             if g["score"]:  # the nearest section's cosine (or, by words, its score)
                 cover += f" ({g['score']:g})"
-            print(f"{g['count']:4d} comments, {g['readers']} readers, {g['answered']} answered, "
-                  f"{g['first_seen']}..{g['last_seen']}  -> {cover}")
+            print(
+                f"{g['count']:4d} comments, {g['readers']} readers, {g['answered']} answered, "
+                f"{g['first_seen']}..{g['last_seen']}  -> {cover}"
+            )
             print(f"     {g['representative']}")
             print(f"     terms: {', '.join(g['key_terms'])}")
         if r["searches"]:
@@ -342,8 +408,10 @@ def cmd_redact(args) -> int:
         else:
             print(f"removed {r['comment']} from {r['file']}; its thread stays readable")
         if r["index"]:
-            print(f"index rewritten without it ({r['index']['documents']} documents); "
-                  "earlier index generations deleted")
+            print(
+                f"index rewritten without it ({r['index']['documents']} documents); "
+                "earlier index generations deleted"
+            )
 
     _out(report.as_dict(), args.json, text)
     return 0
@@ -372,13 +440,29 @@ def cmd_serve(args) -> int:
 
     app = Path(__file__).resolve().parent / "ui" / "streamlit_app.py"
     env = dict(os.environ, KB_CORPUS=str(args.settings.corpus), KB_INDEX=str(args.settings.index))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.address, "--browser.gatherUsageStats", "false",
-           "--server.headless", "true", "--client.toolbarMode", "minimal",
-           # an exception (a forged widget state, a bug) shows no traceback in the page;
-           # the server's log keeps it
-           "--client.showErrorDetails", "none",
-           "--theme.primaryColor", "#2e7d6b"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true",
+        "--client.toolbarMode",
+        "minimal",
+        # an exception (a forged widget state, a bug) shows no traceback in the page;
+        # the server's log keeps it
+        "--client.showErrorDetails",
+        "none",
+        "--theme.primaryColor",
+        "#2e7d6b",
+    ]
     print(f"kb: serving on http://{args.address}:{args.port}", file=sys.stderr)
     return serve_child(cmd, env)
 
@@ -410,8 +494,9 @@ def serve_child(cmd: list[str], env: dict) -> int:
     def stop(signum, frame):
         stopping.append(signum)
 
-    previous = {sig: signal.signal(sig, stop)
-                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    previous = {
+        sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    }
     try:
         child = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
         while True:
@@ -459,8 +544,12 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
 
 
 def _mode(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=("hybrid", "words", "meaning"), default="hybrid",
-                   help="rank by words and meaning fused (default), by words or by meaning")
+    p.add_argument(
+        "--mode",
+        choices=("hybrid", "words", "meaning"),
+        default="hybrid",
+        help="rank by words and meaning fused (default), by words or by meaning",
+    )
 
 
 def _positive(value: str) -> int:
@@ -495,8 +584,11 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the index or bring it up to date")
     _common(p)
     p.add_argument("--full", action="store_true", help="rebuild from scratch")
-    p.add_argument("--words-only", action="store_true",
-                   help="leave the vectors still missing for a later build")
+    p.add_argument(
+        "--words-only",
+        action="store_true",
+        help="leave the vectors still missing for a later build",
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="find advice and stories for a situation")
@@ -521,12 +613,22 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tags", help="every tag with its count; learned suggestions; their quality")
     _common(p)
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--suggest", action="store_true",
-                      help="ranked tag suggestions for every comment without hand tags")
-    mode.add_argument("--evaluate", action="store_true",
-                      help="cross-validate the suggestions on the hand-tagged comments")
-    p.add_argument("--threshold", type=_share, default=None,
-                   help="count suggestions at or above this confidence (0-1)")
+    mode.add_argument(
+        "--suggest",
+        action="store_true",
+        help="ranked tag suggestions for every comment without hand tags",
+    )
+    mode.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="cross-validate the suggestions on the hand-tagged comments",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_share,
+        default=None,
+        help="count suggestions at or above this confidence (0-1)",
+    )
     p.add_argument("--folds", type=_positive, default=5, help="folds for --evaluate")
     p.set_defaults(func=cmd_tags)
 
@@ -536,8 +638,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", choices=("newest", "oldest", "discussed"), default="newest")
     p.add_argument("--limit", type=_positive, default=20)
     p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--threshold", type=_share, default=None,
-                   help="also list comments suggested for the tag at this confidence (0-1)")
+    p.add_argument(
+        "--threshold",
+        type=_share,
+        default=None,
+        help="also list comments suggested for the tag at this confidence (0-1)",
+    )
     p.set_defaults(func=cmd_browse)
 
     p = sub.add_parser("eval", help="relevance metrics of the current index")
@@ -550,15 +656,20 @@ def make_parser() -> argparse.ArgumentParser:
     _common(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--markdown", action="store_true", help="print a FAQ draft in Markdown")
-    mode.add_argument("--evaluate", metavar="FILE",
-                      help="compare the grouping with hand-labelled questions")
+    mode.add_argument(
+        "--evaluate", metavar="FILE", help="compare the grouping with hand-labelled questions"
+    )
     p.add_argument("--since", help="only questions from this date on (YYYY-MM-DD)")
     p.add_argument("--min-count", type=_positive, default=1, help="groups asked at least N times")
     p.add_argument("--sort", choices=("count", "growth", "unanswered"), default="count")
-    p.add_argument("--unanswered", action="store_true",
-                   help="only groups where fewer than half the askers got a reply")
-    p.add_argument("--not-covered", action="store_true",
-                   help="only groups no article section covers")
+    p.add_argument(
+        "--unanswered",
+        action="store_true",
+        help="only groups where fewer than half the askers got a reply",
+    )
+    p.add_argument(
+        "--not-covered", action="store_true", help="only groups no article section covers"
+    )
     p.set_defaults(func=cmd_faq)
 
     p = sub.add_parser("redact", help="remove a reader's comment from corpus and index, for good")
@@ -592,8 +703,10 @@ def _check_folders(cfg) -> None:
     """Refuse a corpus or index path that names a file, before any command uses it."""
     for path, flag in ((cfg.corpus, "--corpus"), (cfg.index, "--index")):
         if Path(path).exists() and not Path(path).is_dir():
-            raise UsageError(f"{path}: is a file, not a folder ({flag} / KB_"
-                             f"{flag[2:].upper()} must name a folder)")
+            raise UsageError(
+                f"{path}: is a file, not a folder ({flag} / KB_"
+                f"{flag[2:].upper()} must name a folder)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

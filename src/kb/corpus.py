@@ -141,9 +141,11 @@ def alias_problem(text: str) -> tuple[int, str] | None:
             if isinstance(event, yaml.AliasEvent):
                 count += 1
                 if count > ALIAS_BUDGET:
-                    return (event.start_mark.line + 1,
-                            f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
-                            "write the values out instead of repeating anchors")
+                    return (
+                        event.start_mark.line + 1,
+                        f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
+                        "write the values out instead of repeating anchors",
+                    )
     except yaml.YAMLError:
         return None  # the load reports it with its line
     return None
@@ -182,7 +184,9 @@ class _Reader:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            self.problem(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")
+            self.problem(
+                path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+            )
             return None
 
     def yaml(self, path: Path, text: str, offset: int = 0) -> Any:
@@ -254,7 +258,11 @@ def _read_site(r: _Reader) -> Site:
         r.problem(path, data[LINE_KEY], "missing `title`")
         title = r.root.name
     threshold = data.get("suggest_threshold", 0.6)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0 <= threshold <= 1
+    ):
         r.problem(path, data[LINE_KEY], "`suggest_threshold` must be a number from 0 to 1")
         threshold = 0.6
     record = data.get("record_weak_searches", True)
@@ -268,8 +276,12 @@ def _read_site(r: _Reader) -> Site:
         r.problem(path, data[LINE_KEY], "`embedding_model` must be a folder name")
         model = ""
     elif model and not _model_folder_ok(r.root, model):
-        r.problem(path, data[LINE_KEY], f"`embedding_model`: no model folder at {model!r} "
-                  "(it needs model.onnx, tokenizer.json and kb-model.json)")
+        r.problem(
+            path,
+            data[LINE_KEY],
+            f"`embedding_model`: no model folder at {model!r} "
+            "(it needs model.onnx, tokenizer.json and kb-model.json)",
+        )
         model = ""
     return Site(
         title=title.strip(),
@@ -345,7 +357,9 @@ def split_sections(slug: str, title: str, body: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _check_tags(r: _Reader, path: Path, line: int, tags: list[str], known: dict[str, Tag], what: str):
+def _check_tags(
+    r: _Reader, path: Path, line: int, tags: list[str], known: dict[str, Tag], what: str
+):
     for tag in tags:
         if known and tag not in known:
             r.problem(path, line, f"{what}: unknown tag {tag!r} (not in tags.yaml)")
@@ -361,7 +375,9 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
         return None
     m = _FRONT_RE.match(text)
     if not m:
-        r.problem(path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'")
+        r.problem(
+            path, 1, "missing front matter: start the file with '---', `title:`, `date:`, '---'"
+        )
         return None
     known = len(r.problems)
     meta = r.yaml(path, m.group(1), offset=1)
@@ -409,8 +425,14 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
 
 
 def _read_comments(
-    r: _Reader, path: Path, site: Site, known_tags: dict[str, Tag], articles: dict[str, Article],
-    comments: dict[str, Comment], where: dict[str, str], others: Mapping[str, str] | None = None,
+    r: _Reader,
+    path: Path,
+    site: Site,
+    known_tags: dict[str, Tag],
+    articles: dict[str, Article],
+    comments: dict[str, Comment],
+    where: dict[str, str],
+    others: Mapping[str, str] | None = None,
 ) -> None:
     text = r.text(path)
     data = r.yaml(path, text) if text is not None else None
@@ -423,10 +445,14 @@ def _read_comments(
     if slug is None:
         slug = path.stem
     if not isinstance(slug, str) or slug not in articles:
-        r.problem(path, data[LINE_KEY], f"comments for a missing article {slug!r} (no articles/{slug}.md)")
+        r.problem(
+            path, data[LINE_KEY], f"comments for a missing article {slug!r} (no articles/{slug}.md)"
+        )
         return
     if slug != path.stem:
-        r.problem(path, data[LINE_KEY], f"`article: {slug}` does not match the file name {path.name}")
+        r.problem(
+            path, data[LINE_KEY], f"`article: {slug}` does not match the file name {path.name}"
+        )
     pending_parents: list[tuple[str, str, int]] = []
     rel = r.rel(path)
     for item in data.get("comments") or []:
@@ -436,7 +462,7 @@ def _read_comments(
         line = item[LINE_KEY]
         cid = item.get("id")
         if isinstance(cid, int) and not isinstance(cid, bool):
-            r.problem(path, line, f"id {cid} must be a quoted string, e.g. id: \"c-{cid:06d}\"")
+            r.problem(path, line, f'id {cid} must be a quoted string, e.g. id: "c-{cid:06d}"')
             continue
         if not isinstance(cid, str) or not cid.strip():
             r.problem(path, line, "comment without `id`")
@@ -459,8 +485,12 @@ def _read_comments(
         if not isinstance(body, str) or not body.strip():
             r.problem(path, line, f"comment {cid}: empty body")
         elif len(body) > MAX_BODY:
-            r.problem(path, line, f"comment {cid}: body of {len(body):,} characters; the limit "
-                      f"is {MAX_BODY:,} (shorten it or split it into replies)")
+            r.problem(
+                path,
+                line,
+                f"comment {cid}: body of {len(body):,} characters; the limit "
+                f"is {MAX_BODY:,} (shorten it or split it into replies)",
+            )
             body = None
         tags = _as_str_list(item.get("tags"))
         if tags is None:
@@ -481,23 +511,33 @@ def _read_comments(
         if date is None or not isinstance(body, str) or not body.strip() or not author:
             continue
         comments[cid] = Comment(
-            id=cid, article=slug, author=author.strip(), date=date, body=body.strip(),
-            parent=parent, tags=tuple(tags), removed_tags=tuple(removed),
+            id=cid,
+            article=slug,
+            author=author.strip(),
+            date=date,
+            body=body.strip(),
+            parent=parent,
+            tags=tuple(tags),
+            removed_tags=tuple(removed),
             redacted=item.get("redacted") is True,
-            is_author=site.is_author(author), line=line,
+            is_author=site.is_author(author),
+            line=line,
         )
     for cid, parent, line in pending_parents:
         if parent == cid:
             r.problem(path, line, f"comment {cid}: a comment cannot answer itself")
         elif parent not in where:
             r.problem(path, line, f"comment {cid}: parent {parent!r} does not exist")
-        elif (comments[parent].article if parent in comments else (others or {}).get(parent, slug)
-              ) != slug:
+        elif (
+            comments[parent].article if parent in comments else (others or {}).get(parent, slug)
+        ) != slug:
             r.problem(path, line, f"comment {cid}: parent {parent!r} is under another article")
 
 
 def read_corpus(
-    root: Path, *, only: Collection[str] | None = None,
+    root: Path,
+    *,
+    only: Collection[str] | None = None,
     known: Mapping[str, tuple[str, int]] | None = None,
 ) -> tuple[Corpus, list[str]]:
     """Read a corpus folder; return the corpus and every problem found in it.

@@ -55,7 +55,7 @@ def _flow(tags: list[str]) -> str:
 
 def _line_end(text: str, starts: list[int], mark) -> int:
     """Return the line after the last one holding any of a node's text (exclusive end)."""
-    before = text[starts[mark.line]: mark.index] if mark.line < len(starts) else ""
+    before = text[starts[mark.line] : mark.index] if mark.line < len(starts) else ""
     return mark.line + (1 if before.strip() else 0)
 
 
@@ -82,8 +82,10 @@ def comment_entries(path: Path, text: str) -> list[Entry]:
         raise EditError(f"{path}: invalid YAML; fix it first (see `kb check`)") from exc
     items = None
     if isinstance(root, yaml.MappingNode):
-        items = next((v for k, v in root.value
-                      if isinstance(k, yaml.ScalarNode) and k.value == "comments"), None)
+        items = next(
+            (v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "comments"),
+            None,
+        )
     if not isinstance(items, yaml.SequenceNode):
         raise EditError(f"{path}: expected `comments:` followed by a list")
     starts = [0]
@@ -93,8 +95,9 @@ def comment_entries(path: Path, text: str) -> list[Entry]:
     lines = text.splitlines()
 
     def trim(start: int, end: int) -> int:
-        while end > start + 1 and (not lines[end - 1].strip()
-                                   or lines[end - 1].lstrip().startswith("#")):
+        while end > start + 1 and (
+            not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+        ):
             end -= 1
         return end
 
@@ -107,8 +110,11 @@ def comment_entries(path: Path, text: str) -> list[Entry]:
             if not isinstance(key, yaml.ScalarNode):
                 continue
             start = key.start_mark.line
-            entry.keys[key.value] = (start, trim(start, _line_end(text, starts, value.end_mark)),
-                                     key.start_mark.column)
+            entry.keys[key.value] = (
+                start,
+                trim(start, _line_end(text, starts, value.end_mark)),
+                key.start_mark.column,
+            )
             if key.value == "id" and isinstance(value, yaml.ScalarNode):
                 entry.id = value.value.strip()
         entry.end = trim(entry.start, _line_end(text, starts, item.end_mark))
@@ -155,12 +161,17 @@ def set_key(lines: list[str], entry: Entry, key: str, value: str | None) -> list
         return lines
     at = entry.end
     if at > 0 and at <= len(lines) and not lines[at - 1].endswith("\n"):
-        lines = lines[:at - 1] + [lines[at - 1] + "\n"] + lines[at:]
+        lines = lines[: at - 1] + [lines[at - 1] + "\n"] + lines[at:]
     return lines[:at] + [f"{' ' * entry.column}{key}: {value}\n"] + lines[at:]
 
 
-def set_comment_tags(corpus: Path, comment_id: str, tags: Iterable[str],
-                     removed: Iterable[str] | None = None, known: Iterable[str] = ()) -> Path:
+def set_comment_tags(
+    corpus: Path,
+    comment_id: str,
+    tags: Iterable[str],
+    removed: Iterable[str] | None = None,
+    known: Iterable[str] = (),
+) -> Path:
     """Set a comment's hand tags (and the tags removed from it) in its YAML file."""
     tags = list(dict.fromkeys(tags))
     known = set(known)
@@ -174,8 +185,14 @@ def set_comment_tags(corpus: Path, comment_id: str, tags: Iterable[str],
         items = data.get("comments") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise EditError(f"{path}: expected `comments:` followed by a list")
-        index = next((i for i, c in enumerate(items)
-                      if isinstance(c, dict) and str(c.get("id")).strip() == comment_id), None)
+        index = next(
+            (
+                i
+                for i, c in enumerate(items)
+                if isinstance(c, dict) and str(c.get("id")).strip() == comment_id
+            ),
+            None,
+        )
         if index is None:
             raise NotFoundError(f"no comment {comment_id!r} in {path}")
         entry = items[index]
@@ -183,11 +200,16 @@ def set_comment_tags(corpus: Path, comment_id: str, tags: Iterable[str],
             removed = [t for t in entry.get("removed_tags") or [] if t not in tags]
         removed = [t for t in dict.fromkeys(removed) if t not in tags]
         lines = text.splitlines(True)
-        lines = set_key(lines, entry_of(path, text, comment_id), "tags",
-                        _flow(tags) if tags else None)
+        lines = set_key(
+            lines, entry_of(path, text, comment_id), "tags", _flow(tags) if tags else None
+        )
         middle = "".join(lines)
-        lines = set_key(lines, entry_of(path, middle, comment_id), "removed_tags",
-                        _flow(removed) if removed else None)
+        lines = set_key(
+            lines,
+            entry_of(path, middle, comment_id),
+            "removed_tags",
+            _flow(removed) if removed else None,
+        )
         new_text = "".join(lines)
         after = _load(path, new_text)
         want = _strip_lines(data)
@@ -200,8 +222,10 @@ def set_comment_tags(corpus: Path, comment_id: str, tags: Iterable[str],
         if removed:
             target["removed_tags"] = removed
         if got != want:
-            raise EditError(f"{path}: the edit would change more than the tags of {comment_id}; "
-                            "nothing was written")
+            raise EditError(
+                f"{path}: the edit would change more than the tags of {comment_id}; "
+                "nothing was written"
+            )
         write_atomic(path, new_text)
     return path
 
@@ -228,9 +252,13 @@ def add_tag(corpus: Path, tag: Tag) -> Path:
     return path
 
 
-def apply_decisions(corpus: Path, current: dict[str, tuple[list[str], list[str]]],
-                    accept: Iterable[tuple[str, str]] = (),
-                    reject: Iterable[tuple[str, str]] = (), known: Iterable[str] = ()) -> int:
+def apply_decisions(
+    corpus: Path,
+    current: dict[str, tuple[list[str], list[str]]],
+    accept: Iterable[tuple[str, str]] = (),
+    reject: Iterable[tuple[str, str]] = (),
+    known: Iterable[str] = (),
+) -> int:
     """Accept or reject suggested tags in bulk; ``current`` maps id -> (hand, removed) tags."""
     changes: dict[str, tuple[list[str], list[str]]] = {}
     for cid, tag in accept:

@@ -126,12 +126,18 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment], mode: str = "hybrid")
     per = []
     for j in judgments:
         ranked = ranking(kb, j, mode=mode)
-        per.append({
-            "id": j.id, "list": j.list, "text": j.text,
-            "ndcg@10": ndcg_at(ranked, j.relevant), "mrr": reciprocal_rank(ranked, j.relevant),
-            "p@5": precision_at(ranked, j.relevant), "recall@10": recall_at(ranked, j.relevant),
-            "ranked": ranked,
-        })
+        per.append(
+            {
+                "id": j.id,
+                "list": j.list,
+                "text": j.text,
+                "ndcg@10": ndcg_at(ranked, j.relevant),
+                "mrr": reciprocal_rank(ranked, j.relevant),
+                "p@5": precision_at(ranked, j.relevant),
+                "recall@10": recall_at(ranked, j.relevant),
+                "ranked": ranked,
+            }
+        )
     n = len(per)
 
     def mean(key: str) -> float:
@@ -141,6 +147,11 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment], mode: str = "hybrid")
         for key in ("ndcg@10", "mrr", "p@5", "recall@10"):
             p[key] = round(p[key], 4)
     return {
-        "queries": n, "ndcg@10": mean("ndcg@10"), "mrr": mean("mrr"), "p@5": mean("p@5"),
-        "recall@10": mean("recall@10"), "mode": mode, "per_query": per,
+        "queries": n,
+        "ndcg@10": mean("ndcg@10"),
+        "mrr": mean("mrr"),
+        "p@5": mean("p@5"),
+        "recall@10": mean("recall@10"),
+        "mode": mode,
+        "per_query": per,
     }

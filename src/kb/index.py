@@ -123,10 +123,16 @@ class BuildReport:
     def as_dict(self) -> dict:
         """Return the report as plain data for JSON."""
         return {
-            "full": self.full, "reason": self.reason, "added": self.added,
-            "changed": self.changed, "removed": self.removed, "documents": self.documents,
-            "articles": self.articles, "comments": self.comments,
-            "seconds": round(self.seconds, 3), "up_to_date": self.up_to_date,
+            "full": self.full,
+            "reason": self.reason,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "documents": self.documents,
+            "articles": self.articles,
+            "comments": self.comments,
+            "seconds": round(self.seconds, 3),
+            "up_to_date": self.up_to_date,
             "vectors": self.vectors,
         }
 
@@ -153,17 +159,22 @@ def fingerprints(root: Path) -> tuple[str, dict[str, str]]:
     articles = {p.stem for p in (root / "articles").glob("*.md")}
     orphans = sorted(p.name for p in (root / "comments").glob("*.yaml") if p.stem not in articles)
     glob = _digest(
-        str(SCHEMA_VERSION).encode(), _read_bytes(root / "site.yaml"), _read_bytes(root / "tags.yaml"),
+        str(SCHEMA_VERSION).encode(),
+        _read_bytes(root / "site.yaml"),
+        _read_bytes(root / "tags.yaml"),
         "\n".join(orphans).encode(),
     )
     units = {}
     for md in sorted((root / "articles").glob("*.md")):
-        units[md.stem] = _digest(md.read_bytes(), _read_bytes(root / "comments" / f"{md.stem}.yaml"))
+        units[md.stem] = _digest(
+            md.read_bytes(), _read_bytes(root / "comments" / f"{md.stem}.yaml")
+        )
     return glob, units
 
 
-def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
-                ) -> Iterator[dict]:
+def thread_docs(
+    corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
+) -> Iterator[dict]:
     """Yield the index documents of one article: its sections, then its comments.
 
     ``comments`` are the article's comments, when the caller has them at hand already.
@@ -209,14 +220,28 @@ def thread_docs(corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comm
         else:
             context = "\n".join(corpus.comments[r].body for r in direct)
         yield {
-            "id": c.id, "kind": c.kind, "article": slug, "article_title": article.title,
-            "section": "", "heading": "", "author": c.author, "is_reply": c.is_author,
-            "answered": bool(replies), "redacted": c.redacted, "thread": root, "parent": c.parent or "",
-            "depth": depth, "position": position, "thread_size": len(thread), "date": c.date,
+            "id": c.id,
+            "kind": c.kind,
+            "article": slug,
+            "article_title": article.title,
+            "section": "",
+            "heading": "",
+            "author": c.author,
+            "is_reply": c.is_author,
+            "answered": bool(replies),
+            "redacted": c.redacted,
+            "thread": root,
+            "parent": c.parent or "",
+            "depth": depth,
+            "position": position,
+            "thread_size": len(thread),
+            "date": c.date,
             "tags": ",".join(c.tags),
             "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
             "removed_tags": list(c.removed_tags),
-            "body": c.body, "context": context, "replies": replies,
+            "body": c.body,
+            "context": context,
+            "replies": replies,
         }
 
 
@@ -242,12 +267,28 @@ def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
     date = dt.datetime(article.date.year, article.date.month, article.date.day)
     for s in article.sections:
         yield {
-            "id": s.id, "kind": KIND_SECTION, "article": article.slug,
-            "article_title": article.title, "section": s.anchor, "heading": s.heading,
-            "author": corpus.site.author, "is_reply": False, "answered": False, "redacted": False,
-            "thread": "", "parent": "", "depth": 0, "position": s.position, "thread_size": 0,
-            "date": date, "tags": ",".join(article.tags), "rule_tags": "", "removed_tags": [],
-            "body": s.body, "context": f"{article.title}\n{article.summary}", "replies": [],
+            "id": s.id,
+            "kind": KIND_SECTION,
+            "article": article.slug,
+            "article_title": article.title,
+            "section": s.anchor,
+            "heading": s.heading,
+            "author": corpus.site.author,
+            "is_reply": False,
+            "answered": False,
+            "redacted": False,
+            "thread": "",
+            "parent": "",
+            "depth": 0,
+            "position": s.position,
+            "thread_size": 0,
+            "date": date,
+            "tags": ",".join(article.tags),
+            "rule_tags": "",
+            "removed_tags": [],
+            "body": s.body,
+            "context": f"{article.title}\n{article.summary}",
+            "replies": [],
         }
 
 
@@ -294,8 +335,10 @@ def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
         index_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise IndexWriteError(f"{index_dir}: cannot write to the index folder "
-                              f"({exc.strerror or exc}); nothing was built") from None
+        raise IndexWriteError(
+            f"{index_dir}: cannot write to the index folder "
+            f"({exc.strerror or exc}); nothing was built"
+        ) from None
     _HELD.add(fd)
     try:
         deadline = time.monotonic() + wait
@@ -355,7 +398,7 @@ def _prune(index_dir: Path, keep: set[str], grace: float = RETIRE_GRACE) -> None
         if p.name in keep:
             continue
         if grace > 0 and live[p.name] is not None:
-            after = [live[q.name] for q in gens[i + 1:] if live[q.name] is not None]
+            after = [live[q.name] for q in gens[i + 1 :] if live[q.name] is not None]
             if after and now - after[0] < grace:
                 continue  # replaced moments ago: a request may still hold it
         shutil.rmtree(p, ignore_errors=True)
@@ -370,8 +413,13 @@ def _built_at(gen: Path) -> float | None:
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, *, full: bool = False, progress: Progress | None = None,
-    lock_wait: float = 30.0, purge: bool = False,
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    lock_wait: float = 30.0,
+    purge: bool = False,
 ) -> BuildReport:
     """Build the index of a corpus, or bring it up to date; return what changed.
 
@@ -429,8 +477,10 @@ def build_index(
             corpus, problems = read_corpus(corpus_dir)
         else:  # only the changed files; the ledger stands in for the others
             corpus, problems = read_corpus(
-                corpus_dir, only=set(todo),
-                known=known_comments(old_ledger, set(todo) | set(report.removed)))
+                corpus_dir,
+                only=set(todo),
+                known=known_comments(old_ledger, set(todo) | set(report.removed)),
+            )
         if problems:
             raise CorpusError(problems)
         report.articles = len(corpus.articles)
@@ -443,34 +493,52 @@ def build_index(
             else:
                 _link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            words, ledger = _write_units(ix, corpus, todo, report, old_ledger, tagger, progress,
-                                         optimize=purge, runs=runs, corpus_dir=corpus_dir)
+            words, ledger = _write_units(
+                ix,
+                corpus,
+                todo,
+                report,
+                old_ledger,
+                tagger,
+                progress,
+                optimize=purge,
+                runs=runs,
+                corpus_dir=corpus_dir,
+            )
             write_ledger(gen, ledger)
             counts = {slug: len(ledger[slug]["comments"]) for slug in corpus.articles}
             report.comments = sum(counts.values())
             if purge:  # nothing of a purged comment may stay behind, not even its words
                 words = segments.spelling_words(
                     [s.body for a in corpus.articles.values() for s in a.sections]
-                    + [c.body for c in corpus.comments.values()])
+                    + [c.body for c in corpus.comments.values()]
+                )
             elif not report.full:
                 words |= set(segments.read_words(old_gen) or ())
             segments.write_words(gen, words)
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
-            report.vectors = _attach_vectors(gen, index_dir, corpus, corpus_dir, old_gen, purge,
-                                             progress)
+            report.vectors = _attach_vectors(
+                gen, index_dir, corpus, corpus_dir, old_gen, purge, progress
+            )
             manifest = {
-                "format": SCHEMA_VERSION, "global": glob, "units": units,
+                "format": SCHEMA_VERSION,
+                "global": glob,
+                "units": units,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
-                "documents": report.documents, "corpus": str(corpus_dir.resolve()),
+                "documents": report.documents,
+                "corpus": str(corpus_dir.resolve()),
                 "purged": redacted if (purge or report.full) else old.get("purged", []),
-                "site": {"title": corpus.site.title, "author": corpus.site.author,
-                         "tagline": corpus.site.tagline,
-                         "suggest_threshold": corpus.site.suggest_threshold,
-                         "record_weak_searches": corpus.site.record_weak_searches,
-                         "base_url": corpus.site.base_url,
-                         "embedding_model": corpus.site.embedding_model},
+                "site": {
+                    "title": corpus.site.title,
+                    "author": corpus.site.author,
+                    "tagline": corpus.site.tagline,
+                    "suggest_threshold": corpus.site.suggest_threshold,
+                    "record_weak_searches": corpus.site.record_weak_searches,
+                    "base_url": corpus.site.base_url,
+                    "embedding_model": corpus.site.embedding_model,
+                },
                 "tags": [
                     {"id": t.id, "label": t.label, "description": t.description}
                     for t in corpus.tags.values()
@@ -483,14 +551,24 @@ def build_index(
             shutil.rmtree(gen, ignore_errors=True)
             raise
         _swap(index_dir, gen)
-        _prune(index_dir, {gen.name} | ({old_gen.name} if old_gen and not purge else set()),
-               grace=0 if purge else RETIRE_GRACE)
+        _prune(
+            index_dir,
+            {gen.name} | ({old_gen.name} if old_gen and not purge else set()),
+            grace=0 if purge else RETIRE_GRACE,
+        )
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _attach_vectors(gen: Path, index_dir: Path, corpus: Corpus, corpus_dir: Path,
-                    old_gen: Path | None, purge: bool, progress) -> dict:
+def _attach_vectors(
+    gen: Path,
+    index_dir: Path,
+    corpus: Corpus,
+    corpus_dir: Path,
+    old_gen: Path | None,
+    purge: bool,
+    progress,
+) -> dict:
     """Give the new generation the vectors it can have before its swap (see kb.semantic.build).
 
     A model that cannot be loaded leaves the words index to be built and says why.
@@ -500,8 +578,9 @@ def _attach_vectors(gen: Path, index_dir: Path, corpus: Corpus, corpus_dir: Path
 
     folder = vector_build.folder_for({"embedding_model": corpus.site.embedding_model}, corpus_dir)
     try:
-        vectors = vector_build.attach(gen, index_dir, folder, old_gen=old_gen, progress=progress,
-                                      purge=purge)
+        vectors = vector_build.attach(
+            gen, index_dir, folder, old_gen=old_gen, progress=progress, purge=purge
+        )
     except ModelError as exc:
         return {"error": str(exc)}
     return vectors.as_dict()
@@ -516,16 +595,32 @@ def _redacted_ids(corpus_dir: Path) -> set[str]:
 def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
     articles = sorted(corpus.articles.values(), key=lambda a: (a.date, a.slug))
     return [
-        {"slug": a.slug, "title": a.title, "date": a.date.isoformat(), "tags": list(a.tags),
-         "summary": a.summary, "sections": len(a.sections), "comments": counts.get(a.slug, 0),
-         "url": a.url}
+        {
+            "slug": a.slug,
+            "title": a.title,
+            "date": a.date.isoformat(),
+            "tags": list(a.tags),
+            "summary": a.summary,
+            "sections": len(a.sections),
+            "comments": counts.get(a.slug, 0),
+            "url": a.url,
+        }
         for a in articles
     ]
 
 
-def _write_units(ix, corpus: Corpus, todo: list[str], report: BuildReport, old_ledger, tagger,
-                 progress, optimize: bool = False, runs: list[list[str]] | None = None,
-                 corpus_dir: Path | None = None) -> tuple[set[str], dict]:
+def _write_units(
+    ix,
+    corpus: Corpus,
+    todo: list[str],
+    report: BuildReport,
+    old_ledger,
+    tagger,
+    progress,
+    optimize: bool = False,
+    runs: list[list[str]] | None = None,
+    corpus_dir: Path | None = None,
+) -> tuple[set[str], dict]:
     """Write what a build has to: every article, or the documents that changed.
 
     With ``runs``, worker processes read and write a run of articles each (see
@@ -550,8 +645,9 @@ def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
     return segments.split_runs(todo, sizes, procs)
 
 
-def _write_runs(ix, corpus_dir: Path, runs: list[list[str]], tagger, progress
-                ) -> tuple[set[str], dict]:
+def _write_runs(
+    ix, corpus_dir: Path, runs: list[list[str]], tagger, progress
+) -> tuple[set[str], dict]:
     """Have worker processes read and write a run of articles each; return words, ledger.
 
     Each worker reads its run's comments files and checks them; the parent then checks
@@ -640,8 +736,16 @@ def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[s
     return words, ledger
 
 
-def _write_changes(ix, corpus: Corpus, todo: list[str], report: BuildReport, old_ledger: dict,
-                   tagger, progress, optimize: bool = False) -> tuple[set[str], dict]:
+def _write_changes(
+    ix,
+    corpus: Corpus,
+    todo: list[str],
+    report: BuildReport,
+    old_ledger: dict,
+    tagger,
+    progress,
+    optimize: bool = False,
+) -> tuple[set[str], dict]:
     """Rewrite the documents that changed in ``todo``; return their spelling words, the ledger.
 
     Each changed article's documents are compared with the ledger: only new and changed

@@ -49,14 +49,16 @@ _ASKS = re.compile(
     r"(should i|should we|do i|do we|how do i|how do we|how can i|how long|what do i|what should|"
     r"what can i|is it normal|is it over|is there any hope|will (?:he|she|they)|can i|am i|"
     r"i don'?t know what to do|idk what to do|any advice|i need advice|i'?m wondering|"
-    r"i wonder|wondering (?:if|whether))", re.I)
+    r"i wonder|wondering (?:if|whether))",
+    re.I,
+)
 _FILLER = re.compile(r"^(right|why|huh|really|what|seriously|how|ok|okay|see)\W*$", re.I)
 _THANKS = re.compile(r"\bthank", re.I)
 
 # Words readers use for the same question, folded into one concept before grouping.
 CONCEPTS = {
     "contact": "text texts texting call calling message messages messaging contact contacting "
-               "reach write letter email phone ring",
+    "reach write letter email phone ring",
     "wait": "wait waiting long weeks months time",
     "over": "over hope back return chance",
     "trust": "trust trusting believe honest lies lying",
@@ -69,8 +71,21 @@ CONCEPTS = {
     "needy": "needy clingy distant space closer pull pulls",
     "normal": "normal",
 }
-_KEEP = {"how", "long", "should", "when", "why", "normal", "over", "wait", "back", "say",
-         "tell", "leave", "stay"}
+_KEEP = {
+    "how",
+    "long",
+    "should",
+    "when",
+    "why",
+    "normal",
+    "over",
+    "wait",
+    "back",
+    "say",
+    "tell",
+    "leave",
+    "stay",
+}
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -132,8 +147,9 @@ def collect(kb: KnowledgeBase, since: dt.date | None = None) -> list[Question]:
         if d.get("is_reply") or (since and d["date"].date() < since):
             continue
         for q in extract(d["body"]):
-            out.append(Question(d["id"], q, d["author"], d["date"], d["article"],
-                                bool(d.get("replies"))))
+            out.append(
+                Question(d["id"], q, d["author"], d["date"], d["article"], bool(d.get("replies")))
+            )
     return out
 
 
@@ -173,12 +189,20 @@ class Group:
         """Return the group as plain data (the contract's fields first)."""
         s = self.stats()
         return {
-            "id": self.id, "representative": self.representative, "count": s["count"],
-            "readers": s["readers"], "comment_ids": self.comment_ids,
-            "first_seen": s["first_seen"], "last_seen": s["last_seen"],
-            "answered": s["answered"], "covered_by": self.covered_by,
-            "covered_title": self.covered_title, "score": round(self.score, 3),
-            "key_terms": self.key_terms, "trend": s["trend"], "cohesion": self.cohesion,
+            "id": self.id,
+            "representative": self.representative,
+            "count": s["count"],
+            "readers": s["readers"],
+            "comment_ids": self.comment_ids,
+            "first_seen": s["first_seen"],
+            "last_seen": s["last_seen"],
+            "answered": s["answered"],
+            "covered_by": self.covered_by,
+            "covered_title": self.covered_title,
+            "score": round(self.score, 3),
+            "key_terms": self.key_terms,
+            "trend": s["trend"],
+            "cohesion": self.cohesion,
             "mixed": self.cohesion < MIXED,
             "examples": [q.text for q in self.questions[:examples]],
         }
@@ -188,8 +212,9 @@ def _k(n: int) -> int:
     return max(2, min(n - 1, round(math.sqrt(n / 2)), 300)) if n > 2 else 1
 
 
-def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
-          meaning=None) -> list[Group]:
+def group(
+    questions: Sequence[Question], k: int | None = None, seed: int = 0, meaning=None
+) -> list[Group]:
     """Group questions by meaning and words; return groups largest first.
 
     ``meaning`` is an (n, d) array of the questions' unit vectors in context (see
@@ -206,8 +231,7 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    vec = TfidfVectorizer(analyzer=lambda t: _grams(question_terms(t)), sublinear_tf=True,
-                          min_df=1)
+    vec = TfidfVectorizer(analyzer=lambda t: _grams(question_terms(t)), sublinear_tf=True, min_df=1)
     x = vec.fit_transform([q.text for q in questions])
     dims = max(2, min(100, x.shape[1] - 1, len(questions) - 1))
     features = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
@@ -229,8 +253,15 @@ def group(questions: Sequence[Question], k: int | None = None, seed: int = 0,
         named = [i for i in ordered if lo <= len(questions[i].text.split()) <= hi]
         unit = centre / (np.linalg.norm(centre) or 1.0)
         cohesion = float(np.mean(features[members] @ unit))
-        groups.append(Group(0, questions[(named or ordered)[0]].text, names[label],
-                            [questions[i] for i in ordered], cohesion=round(cohesion, 3)))
+        groups.append(
+            Group(
+                0,
+                questions[(named or ordered)[0]].text,
+                names[label],
+                [questions[i] for i in ordered],
+                cohesion=round(cohesion, 3),
+            )
+        )
     groups.sort(key=lambda g: (-len(g.comment_ids), g.representative))
     for i, g in enumerate(groups, 1):
         g.id = i
@@ -248,8 +279,11 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
 
     counts: dict[int, Counter] = {label: Counter() for label in range(k)}
     for q, label in zip(questions, labels, strict=True):
-        counts[int(label)].update(w for w in _WORD.findall(q.text.lower())
-                                  if len(w) > 2 and w not in STOP_WORDS and "'" not in w)
+        counts[int(label)].update(
+            w
+            for w in _WORD.findall(q.text.lower())
+            if len(w) > 2 and w not in STOP_WORDS and "'" not in w
+        )
     overall = Counter()
     for c in counts.values():
         overall.update(c)
@@ -257,8 +291,10 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
     out = {}
     for label, c in counts.items():
         weights = {w: f * math.log(1 + average / overall[w]) for w, f in c.items()}
-        ranked = sorted((w for w, x in weights.items() if x > 0 and c[w] > 1 or len(c) < 3),
-                        key=lambda w: (-weights[w], w))
+        ranked = sorted(
+            (w for w, x in weights.items() if x > 0 and c[w] > 1 or len(c) < 3),
+            key=lambda w: (-weights[w], w),
+        )
         out[label] = ranked[:n]
     return out
 
@@ -293,7 +329,7 @@ def cover(kb: KnowledgeBase, groups: list[Group]) -> None:
         if asked is not None:
             centres, at = [], 0
             for g in groups:
-                mean = asked[at:at + len(g.questions)].mean(axis=0)
+                mean = asked[at : at + len(g.questions)].mean(axis=0)
                 at += len(g.questions)
                 centres.append(mean / (np.linalg.norm(mean) or 1.0))
             nearest = kb.nearest_sections(np.array(centres))
@@ -327,8 +363,13 @@ def growth(g: Group, today: dt.date | None = None) -> float:
 
 
 def review(
-    kb: KnowledgeBase, *, since: dt.date | None = None, min_count: int = 1,
-    sort: str = "count", unanswered: bool = False, not_covered: bool = False,
+    kb: KnowledgeBase,
+    *,
+    since: dt.date | None = None,
+    min_count: int = 1,
+    sort: str = "count",
+    unanswered: bool = False,
+    not_covered: bool = False,
 ) -> dict:
     """Return the frequent-question review: groups with counts, answers and coverage."""
     questions = collect(kb, since)
@@ -346,9 +387,11 @@ def review(
         if not_covered and d["covered_by"]:
             continue
         rows.append(d)
-    keys = {"count": lambda d: (d["mixed"], -d["count"], d["id"]),
-            "growth": lambda d: (d["mixed"], -d["growth"], -d["count"], d["id"]),
-            "unanswered": lambda d: (d["mixed"], -(d["count"] - d["answered"]), d["id"])}
+    keys = {
+        "count": lambda d: (d["mixed"], -d["count"], d["id"]),
+        "growth": lambda d: (d["mixed"], -d["growth"], -d["count"], d["id"]),
+        "unanswered": lambda d: (d["mixed"], -(d["count"] - d["answered"]), d["id"]),
+    }
     rows.sort(key=keys.get(sort, keys["count"]))
     return {"questions": len(questions), "groups": rows, "searches": search_groups(kb)}
 
@@ -363,11 +406,20 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
     epoch = dt.datetime(1970, 1, 1)
     items = [Question("", text, "", epoch, "", False) for text in sorted(logged)]
     out = []
-    for g in group(items, k=_k(len(items)) if len(items) > 8 else len(items),
-                   meaning=kb.embed_texts([q.text for q in items])):
+    for g in group(
+        items,
+        k=_k(len(items)) if len(items) > 8 else len(items),
+        meaning=kb.embed_texts([q.text for q in items]),
+    ):
         texts = [q.text for q in g.questions]
-        out.append({"representative": g.representative, "count": sum(logged[t] for t in texts),
-                    "searches": texts[:10], "key_terms": g.key_terms})
+        out.append(
+            {
+                "representative": g.representative,
+                "count": sum(logged[t] for t in texts),
+                "searches": texts[:10],
+                "key_terms": g.key_terms,
+            }
+        )
     out.sort(key=lambda d: (-d["count"], d["representative"]))
     return out
 
@@ -398,8 +450,10 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
     for g in report["groups"]:
         lines.append(f"## {md_escape(g['representative'])}")
         lines.append("")
-        lines.append(f"*Asked in {g['count']} comments by {g['readers']} readers, "
-                     f"{g['first_seen']} to {g['last_seen']}; {g['answered']} answered.*")
+        lines.append(
+            f"*Asked in {g['count']} comments by {g['readers']} readers, "
+            f"{g['first_seen']} to {g['last_seen']}; {g['answered']} answered.*"
+        )
         lines.append("")
         lines.append("Readers put it like this:")
         lines.append("")
@@ -410,8 +464,11 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             slug, _, anchor = g["covered_by"].partition("#")
             post = article_url(slug, urls.get(slug, ""), base_url)
             title = md_escape(g["covered_title"])
-            lines.append(f"Covered by: [{title}]({post})" if post
-                         else f"Covered by: {title} (section {md_escape(anchor)})")
+            lines.append(
+                f"Covered by: [{title}]({post})"
+                if post
+                else f"Covered by: {title} (section {md_escape(anchor)})"
+            )
         else:
             lines.append("Not covered by any article yet.")
         replies = _best_replies(kb, g["comment_ids"])
@@ -467,9 +524,12 @@ def evaluate_grouping(kb: KnowledgeBase, judged: list[dict]) -> dict:
         labels = Counter(t for t, f in zip(truth, found, strict=True) if f == gid)
         purity += labels.most_common(1)[0][1]
     return {
-        "judged": len(judged), "matched": len(truth), "missed": missed,
+        "judged": len(judged),
+        "matched": len(truth),
+        "missed": missed,
         "extraction_recall": round(len(truth) / len(judged), 3) if judged else 0.0,
-        "groups": len(groups), "judged_groups": len(set(truth)),
+        "groups": len(groups),
+        "judged_groups": len(set(truth)),
         "by": "meaning and words" if kb.embed_texts([]) is not None else "words",
         "adjusted_rand_index": round(float(adjusted_rand_score(truth, found)), 3) if truth else 0.0,
         "purity": round(purity / len(truth), 3) if truth else 0.0,

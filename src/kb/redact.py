@@ -46,8 +46,12 @@ class RedactReport:
 
     def as_dict(self) -> dict:
         """Return the report as plain data for JSON."""
-        return {"comment": self.comment, "file": self.file, "already_redacted": self.already,
-                "index": self.index.as_dict() if self.index else None}
+        return {
+            "comment": self.comment,
+            "file": self.file,
+            "already_redacted": self.already,
+            "index": self.index.as_dict() if self.index else None,
+        }
 
 
 def _parse(path: Path, text: str) -> list:
@@ -77,14 +81,16 @@ def _check_index_arg(index_dir: Path | None) -> None:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise UsageError(f"{probe}: not a folder; --index must name an index folder "
-                         "(nothing was changed)")
+        raise UsageError(
+            f"{probe}: not a folder; --index must name an index folder (nothing was changed)"
+        )
     if not os.access(probe, os.W_OK):
         raise UsageError(f"{probe}: cannot write to the index folder; nothing was changed")
 
 
-def redact_comment(corpus_dir: Path, index_dir: Path | None, comment_id: str,
-                   lock_wait: float = 30.0) -> RedactReport:
+def redact_comment(
+    corpus_dir: Path, index_dir: Path | None, comment_id: str, lock_wait: float = 30.0
+) -> RedactReport:
     """Replace a comment's text and name in the corpus and purge it from the index."""
     corpus_dir = Path(corpus_dir)
     _check_index_arg(index_dir)
@@ -104,31 +110,45 @@ def redact_comment(corpus_dir: Path, index_dir: Path | None, comment_id: str,
         done = "was already removed from the corpus" if already else f"was removed from {path}"
         if isinstance(exc, OSError):
             exc = KbError(f"{exc.filename or index_dir}: {exc.strerror or exc}")
-        raise type(exc)(f"{comment_id} {done}, but the index was not purged yet: {exc}; the "
-                        "next build of any index of this corpus (`kb build`, or the app's "
-                        "automatic rebuild) purges it") from None
+        raise type(exc)(
+            f"{comment_id} {done}, but the index was not purged yet: {exc}; the "
+            "next build of any index of this corpus (`kb build`, or the app's "
+            "automatic rebuild) purges it"
+        ) from None
     return RedactReport(comment_id, str(path), already, report)
 
 
-def _redact_in_corpus(corpus_dir: Path, path: Path, text: str, items: list, entry: dict,
-                      comment_id: str) -> None:
+def _redact_in_corpus(
+    corpus_dir: Path, path: Path, text: str, items: list, entry: dict, comment_id: str
+) -> None:
     """Rewrite the entry and record the redaction, both in one change, under the lock."""
     lines = text.splitlines(True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     body = yaml.safe_dump(REMOVED_TEXT).split("\n")[0]
-    for key, value in (("body", body), ("author", f'"{REMOVED_NAME}"'), ("tags", None),
-                       ("removed_tags", None), ("redacted", "true")):
+    for key, value in (
+        ("body", body),
+        ("author", f'"{REMOVED_NAME}"'),
+        ("tags", None),
+        ("removed_tags", None),
+        ("redacted", "true"),
+    ):
         lines = set_key(lines, entry_of(path, "".join(lines), comment_id), key, value)
     new_text = "".join(lines)
     after_items = _parse(path, new_text)
     after = _find(after_items, comment_id, path)
     others_before = [_plain(c) for c in items if c is not entry]
     others_after = [_plain(c) for c in after_items if c is not after]
-    if (others_before != others_after or after.get("body") != REMOVED_TEXT
-            or after.get("author") != REMOVED_NAME or after.get("parent") != entry.get("parent")):
-        raise EditError(f"{path}: cannot redact {comment_id} without touching other entries; "
-                        "nothing was written")
+    if (
+        others_before != others_after
+        or after.get("body") != REMOVED_TEXT
+        or after.get("author") != REMOVED_NAME
+        or after.get("parent") != entry.get("parent")
+    ):
+        raise EditError(
+            f"{path}: cannot redact {comment_id} without touching other entries; "
+            "nothing was written"
+        )
     changes = ChangeSet()
     record = record_for(corpus_dir, path, entry)
     if record is not None:
@@ -149,8 +169,11 @@ def record_for(corpus_dir: Path, path: Path, entry: dict) -> dict | None:
         return {"id": Quoted(str(entry.get("id")).strip()), "date": dt.date.today()}
     site = read_site(corpus_dir)
     key = comment_key(path.stem, author, when, body, site)
-    return {"id": Quoted(str(entry.get("id")).strip()), "date": dt.date.today(),
-            "match": redaction_digest(key)}
+    return {
+        "id": Quoted(str(entry.get("id")).strip()),
+        "date": dt.date.today(),
+        "match": redaction_digest(key),
+    }
 
 
 def redacted_ids(corpus_dir: Path) -> set[str]:
@@ -166,11 +189,16 @@ def read_records(corpus_dir: Path) -> list[dict]:
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise EditError(f"{path}: cannot be read ({exc.__class__.__name__}); it lists the "
-                        "comments removed at readers' requests: restore it from a backup") from None
+        raise EditError(
+            f"{path}: cannot be read ({exc.__class__.__name__}); it lists the "
+            "comments removed at readers' requests: restore it from a backup"
+        ) from None
     items = data.get("redactions") if isinstance(data, dict) else None
-    return [{"id": str(r["id"]).strip(), "match": str(r.get("match") or "")}
-            for r in items or [] if isinstance(r, dict) and r.get("id") is not None]
+    return [
+        {"id": str(r["id"]).strip(), "match": str(r.get("match") or "")}
+        for r in items or []
+        if isinstance(r, dict) and r.get("id") is not None
+    ]
 
 
 def _plain(c):

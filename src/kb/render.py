@@ -18,8 +18,22 @@ import markdown
 import nh3
 
 _COMMENT_TAGS = {
-    "p", "br", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre", "a",
-    "hr", "del", "mark",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "a",
+    "hr",
+    "del",
+    "mark",
 }
 _ARTICLE_TAGS = _COMMENT_TAGS | {"h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td"}
 _ATTRIBUTES = {"a": {"href", "title"}}
@@ -46,16 +60,25 @@ def _code_blocks(fragment: str) -> str:
     # Streamlit's Markdown renderer shows a raw <pre><code> block as "[object Object]";
     # a code block is shown as preformatted text in a plain block instead
     return _CODE_BLOCK.sub(
-        lambda m: "<div class='kb-code'>" + m.group(1).rstrip("\n").replace("\n", "<br>")
-        + "</div>", fragment)
+        lambda m: (
+            "<div class='kb-code'>" + m.group(1).rstrip("\n").replace("\n", "<br>") + "</div>"
+        ),
+        fragment,
+    )
 
 
 def _clean(fragment: str, tags: set[str]) -> str:
-    return _code_blocks(nh3.clean(
-        fragment, tags=tags, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
-        link_rel="nofollow noopener noreferrer", strip_comments=True,
-        attribute_filter=_attribute,
-    ))
+    return _code_blocks(
+        nh3.clean(
+            fragment,
+            tags=tags,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="nofollow noopener noreferrer",
+            strip_comments=True,
+            attribute_filter=_attribute,
+        )
+    )
 
 
 def _plain(text: str) -> str:

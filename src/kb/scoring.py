@@ -95,7 +95,9 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
         pos = end
         if size < 0:
             break
-    return np.cumsum(np.frombuffer(deltas, dtype=np.int64)), np.frombuffer(weights, dtype=np.float64)
+    return np.cumsum(np.frombuffer(deltas, dtype=np.int64)), np.frombuffer(
+        weights, dtype=np.float64
+    )
 
 
 class IndexArrays:

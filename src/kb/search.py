@@ -204,8 +204,11 @@ def negation_pairs(text: str) -> set[tuple[str, str]]:
     a document that holds "no" and "contact" ranks above one that holds "contact" alone.
     """
     stems = terms(text)
-    return {(a, b) for a, b in zip(stems, stems[1:], strict=False)
-            if a in NEGATION_STEMS and b not in NEGATION_STEMS}
+    return {
+        (a, b)
+        for a, b in zip(stems, stems[1:], strict=False)
+        if a in NEGATION_STEMS and b not in NEGATION_STEMS
+    }
 
 
 def _date_str(value) -> str:
@@ -251,13 +254,22 @@ def make_hit(fields: dict, score: float, qterms: set[str], suggested: list[str] 
     else:
         title = fields["article_title"]
     return Hit(
-        id=fields["id"], kind=kind, article=fields["article"], title=title,
-        snippet=snippet(fields["body"], qterms), score=round(float(score), 4),
-        tags=_split(fields.get("tags", "")), date=_date_str(fields.get("date")),
-        author=fields.get("author", ""), article_title=fields["article_title"],
-        section=fields.get("section", ""), thread=fields.get("thread", ""),
-        parent=fields.get("parent", ""), replies=list(fields.get("replies") or []),
-        rule_tags=_split(fields.get("rule_tags", "")), suggested_tags=list(suggested),
+        id=fields["id"],
+        kind=kind,
+        article=fields["article"],
+        title=title,
+        snippet=snippet(fields["body"], qterms),
+        score=round(float(score), 4),
+        tags=_split(fields.get("tags", "")),
+        date=_date_str(fields.get("date")),
+        author=fields.get("author", ""),
+        article_title=fields["article_title"],
+        section=fields.get("section", ""),
+        thread=fields.get("thread", ""),
+        parent=fields.get("parent", ""),
+        replies=list(fields.get("replies") or []),
+        rule_tags=_split(fields.get("rule_tags", "")),
+        suggested_tags=list(suggested),
     )
 
 
@@ -292,8 +304,9 @@ class Meaning:
         """Return the cosine of every row and a unit vector."""
         return self.matrix @ vector
 
-    def ranking(self, sims: np.ndarray, allowed: np.ndarray, pool: int
-                ) -> tuple[list[tuple[float, int]], np.ndarray]:
+    def ranking(
+        self, sims: np.ndarray, allowed: np.ndarray, pool: int
+    ) -> tuple[list[tuple[float, int]], np.ndarray]:
         """Return ((cosine, docnum) best first among ``allowed``, and the close ones' mask),
         from the rows' cosines with the query (:meth:`similarities`)."""
         ok = allowed[self.docnums]
@@ -341,8 +354,9 @@ def _scaled(ranking: list[tuple[float, int]]) -> dict[int, float]:
     return {d: (sc - lo) / span if span > 0 else 1.0 for sc, d in ranking}
 
 
-def fuse(words: list[tuple[float, int]], meaning: list[tuple[float, int]]
-         ) -> list[tuple[float, int]]:
+def fuse(
+    words: list[tuple[float, int]], meaning: list[tuple[float, int]]
+) -> list[tuple[float, int]]:
     """Return ((fused score, docnum) best first) of a words and a meaning ranking, best first.
 
     Each ranking's scores are scaled to 0-1 over its candidates, then weighed
@@ -353,8 +367,7 @@ def fuse(words: list[tuple[float, int]], meaning: list[tuple[float, int]]
     lo, hi = SURE_MEANING
     sure = min(1.0, max(0.0, (meaning[0][0] - lo) / (hi - lo))) if meaning else 0.0
     share = (1 - WORDS_SHARE) * sure
-    fused = {d: WORDS_SHARE * w.get(d, 0.0) + share * m.get(d, 0.0)
-             for d in w.keys() | m.keys()}
+    fused = {d: WORDS_SHARE * w.get(d, 0.0) + share * m.get(d, 0.0) for d in w.keys() | m.keys()}
     return sorted(((sc, d) for d, sc in fused.items()), key=lambda p: (-p[0], p[1]))
 
 
@@ -401,8 +414,11 @@ def known_word(word: str) -> bool:
     if english.known([word]):
         return True
     return any(
-        len(word[:i]) > 1 and len(word[i:]) > 1 and english.known([word[:i]])
-        and english.known([word[i:]]) for i in range(2, len(word) - 1)
+        len(word[:i]) > 1
+        and len(word[i:]) > 1
+        and english.known([word[:i]])
+        and english.known([word[i:]])
+        for i in range(2, len(word) - 1)
     )
 
 
@@ -414,8 +430,10 @@ def _nearest(corrector, reader, word: str) -> str | None:
     for dist in (1, 2):
         found = {sug for _, sug in corrector._suggestions(word, dist, 1) if sug.isalpha()}
         if found:
+
             def used(sug):
                 return max((reader.doc_frequency("body", t) for t in terms(sug)), default=0)
+
             return max(sorted(found), key=used)
     return None
 
@@ -545,8 +563,10 @@ class KnowledgeBase:
             except semantic_model.ModelError as exc:
                 key, why = "", str(exc)
             if key and key != str(data["model"]):
-                why = (f"the index's vectors were made by {data['model']}, the site's model is "
-                       f"{key} (`kb build` makes them anew)")
+                why = (
+                    f"the index's vectors were made by {data['model']}, the site's model is "
+                    f"{key} (`kb build` makes them anew)"
+                )
             elif key and int(data["docnums"].max()) >= doc_count:
                 why = "the index's vectors do not fit it (`kb build --full` makes them anew)"
             elif key:
@@ -568,9 +588,11 @@ class KnowledgeBase:
         keys = [digest(t) for t in texts]
         todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
         for at in range(0, len(todo), 256):
-            chunk = todo[at:at + 256]
-            cache.add([k for k, _ in chunk],
-                      semantic_model.load(meaning.folder).embed([t for _, t in chunk]))
+            chunk = todo[at : at + 256]
+            cache.add(
+                [k for k, _ in chunk],
+                semantic_model.load(meaning.folder).embed([t for _, t in chunk]),
+            )
         if not keys:
             return np.zeros((0, meaning.matrix.shape[1]), dtype=np.float32)
         return dequantize(*cache.get(keys))
@@ -599,8 +621,9 @@ class KnowledgeBase:
             out = []
             for v in vectors:
                 best = meaning.ranking(meaning.similarities(v), allowed, 1)[0]
-                out.append((s.stored_fields(best[0][1])["id"], round(best[0][0], 4))
-                           if best else ("", 0.0))
+                out.append(
+                    (s.stored_fields(best[0][1])["id"], round(best[0][0], 4)) if best else ("", 0.0)
+                )
         return out
 
     def vector_status(self) -> tuple[int, bool]:
@@ -634,8 +657,11 @@ class KnowledgeBase:
         if cached is not None:
             return cached
         with ix.searcher() as s:
-            docs = [d for d in s.all_stored_fields()
-                    if d["kind"] != KIND_SECTION and not d.get("redacted")]
+            docs = [
+                d
+                for d in s.all_stored_fields()
+                if d["kind"] != KIND_SECTION and not d.get("redacted")
+            ]
         docs.sort(key=lambda d: (d["article"], d["position"]))
         with self._lock:
             self._cache = {("comments", self._gen): docs}
@@ -701,8 +727,9 @@ class KnowledgeBase:
     def _hit(self, fields: dict, score: float, qterms: set[str]) -> Hit:
         return make_hit(fields, score, qterms)
 
-    def _word_ranking(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str],
-                      pool: int) -> tuple[list[tuple[float, int]], np.ndarray]:
+    def _word_ranking(
+        self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str], pool: int
+    ) -> tuple[list[tuple[float, int]], np.ndarray]:
         """Return ((score, docnum) best first, matched mask): BM25F candidates re-ranked by how
         many of the reader's terms they hold."""
         scores = np.zeros(arrays.doc_count)
@@ -725,22 +752,35 @@ class KnowledgeBase:
             if isinstance(t, tuple):
                 has = np.logical_and.reduce([_holds(arrays.docs(s, "body", w), cand) for w in t])
             else:
-                has = (_holds(arrays.docs(s, "body", t), cand)
-                       | _holds(arrays.docs(s, "heading", t), cand))
+                has = _holds(arrays.docs(s, "body", t), cand) | _holds(
+                    arrays.docs(s, "heading", t), cand
+                )
             present += has
         n_terms = max(1, len(qterms))
-        scored = [(float(scores[d]) * (1.0 + COORD * (int(k) / n_terms)), d)
-                  for d, k in zip(candidates, present, strict=True)]
+        scored = [
+            (float(scores[d]) * (1.0 + COORD * (int(k) / n_terms)), d)
+            for d, k in zip(candidates, present, strict=True)
+        ]
         scored.sort(key=lambda p: -p[0])
         return scored, matched
 
-    def _ranked(self, s, arrays: IndexArrays, clauses, allowed, qterms: set[str], limit: int,
-                offset: int, sem: _Query | None = None):
+    def _ranked(
+        self,
+        s,
+        arrays: IndexArrays,
+        clauses,
+        allowed,
+        qterms: set[str],
+        limit: int,
+        offset: int,
+        sem: _Query | None = None,
+    ):
         """Return (hits, total): by words alone, or fused with the ranking by meaning."""
         want = offset + limit
         if sem is None:
-            scored, matched = self._word_ranking(s, arrays, clauses, allowed, qterms,
-                                                 max(want * 3, 30))
+            scored, matched = self._word_ranking(
+                s, arrays, clauses, allowed, qterms, max(want * 3, 30)
+            )
             hits = [self._hit(s.stored_fields(d), sc, qterms) for sc, d in scored[offset:want]]
             return hits, int(np.count_nonzero(matched))
         near, close = sem.meaning.ranking(sem.sims, allowed, max(POOL, want))
@@ -749,9 +789,11 @@ class KnowledgeBase:
         if sem.mode == "meaning":
             order, total = near, int(np.count_nonzero(close))
         else:
-            scored, matched = (self._word_ranking(s, arrays, clauses, allowed, qterms,
-                                                  max(POOL, want))
-                               if clauses else ([], np.zeros(arrays.doc_count, dtype=bool)))
+            scored, matched = (
+                self._word_ranking(s, arrays, clauses, allowed, qterms, max(POOL, want))
+                if clauses
+                else ([], np.zeros(arrays.doc_count, dtype=bool))
+            )
             order = fuse(scored, near)
             sem.words_matched += int(np.count_nonzero(matched))
             close[: len(matched)] |= matched
@@ -764,7 +806,12 @@ class KnowledgeBase:
 
     # -- public calls --------------------------------------------------------------------
     def search(
-        self, text: str, *, filters: Filters | None = None, limit: int = 10, offset: int = 0,
+        self,
+        text: str,
+        *,
+        filters: Filters | None = None,
+        limit: int = 10,
+        offset: int = 0,
         mode: str = "hybrid",
     ) -> SearchResult:
         """Search by situation: the advice and the stories that fit the reader's words.
@@ -799,8 +846,11 @@ class KnowledgeBase:
             self._run(s, arrays, weighted, filters, limit, offset, result, sem)
             if sem is not None:
                 result.best_similarity = round(sem.best, 4) if sem.best is not None else None
-                if (sem.mode == "hybrid" and not sem.words_matched
-                        and (result.best_similarity or 0.0) < FIT_SIMILARITY):
+                if (
+                    sem.mode == "hybrid"
+                    and not sem.words_matched
+                    and (result.best_similarity or 0.0) < FIT_SIMILARITY
+                ):
                     # not one word known and nothing close in meaning ("zzzz qqqq", typos):
                     # what words can still do (spelling, fewer filters) says more
                     result.advice, result.stories = [], []
@@ -818,11 +868,25 @@ class KnowledgeBase:
         qterms = {t for t, _ in weighted} | negation_pairs(result.query)
         advice_filters = replace(filters, answered=False)  # "answered" is about stories
         result.advice, result.total_advice = self._ranked(
-            s, arrays, clauses, self._mask(s, arrays, advice_filters, ADVICE_KINDS), qterms, limit,
-            offset, sem)
+            s,
+            arrays,
+            clauses,
+            self._mask(s, arrays, advice_filters, ADVICE_KINDS),
+            qterms,
+            limit,
+            offset,
+            sem,
+        )
         result.stories, result.total_stories = self._ranked(
-            s, arrays, clauses, self._mask(s, arrays, filters, (KIND_STORY,)), qterms, limit,
-            offset, sem)
+            s,
+            arrays,
+            clauses,
+            self._mask(s, arrays, filters, (KIND_STORY,)),
+            qterms,
+            limit,
+            offset,
+            sem,
+        )
 
     def _relax(self, s, arrays, clean, suggestion, filters, limit, offset, result) -> None:
         if suggestion:
@@ -836,11 +900,16 @@ class KnowledgeBase:
                 result.relaxed = "nothing matched with your filters; showing results without them"
                 return
         words = [w for w in clean.lower().split() if w.isalpha() and w not in STOP_WORDS]
-        fuzzy = [Q.FuzzyTerm("body", w, maxdist=1, prefixlength=1) for w in words[:12]
-                 if 3 < len(w) <= MAX_WORD]
+        fuzzy = [
+            Q.FuzzyTerm("body", w, maxdist=1, prefixlength=1)
+            for w in words[:12]
+            if 3 < len(w) <= MAX_WORD
+        ]
         if fuzzy:
             q = Q.Or(fuzzy)
-            rs = s.search(q, filter=self._filter(filters, ADVICE_KINDS + (KIND_STORY,)), limit=limit)
+            rs = s.search(
+                q, filter=self._filter(filters, ADVICE_KINDS + (KIND_STORY,)), limit=limit
+            )
             near = {t for t in terms(" ".join(words))}
             for hit in rs:
                 h = self._hit(hit.fields(), hit.score, near)
@@ -869,7 +938,9 @@ class KnowledgeBase:
         for word in text.split():
             core = word.strip(".,!?;:\"'()[]{}").lower()
             if (
-                4 <= len(core) <= MAX_WORD and core.isalpha() and core not in STOP_WORDS
+                4 <= len(core) <= MAX_WORD
+                and core.isalpha()
+                and core not in STOP_WORDS
                 and not known_word(core)
                 and not any(reader.doc_frequency("body", t) for t in terms(core))
             ):
@@ -879,7 +950,7 @@ class KnowledgeBase:
                 option = known.get(core)
                 if option:
                     at = word.lower().index(core)
-                    out.append(word[:at] + option + word[at + len(core):])
+                    out.append(word[:at] + option + word[at + len(core) :])
                     changed = True
                     continue
             out.append(word)
@@ -911,8 +982,7 @@ class KnowledgeBase:
                 same = arrays.docs(s, "id", comment_id)
             allowed = self._mask(s, arrays, Filters(), (KIND_STORY,))
             allowed[same] = False
-            hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0,
-                                   sem)
+            hits, _ = self._ranked(s, arrays, clauses, allowed, {t for t, _ in keys}, limit, 0, sem)
         return hits
 
     def get(self, doc_id: str) -> dict:
@@ -950,13 +1020,20 @@ class KnowledgeBase:
         comment_kinds = Q.Or([Q.Term("kind", KIND_STORY), Q.Term("kind", KIND_REPLY)])
         with ix.searcher() as s:
             for tag in manifest.get("tags", []):
-                hand = s.search(Q.Term("tags", tag["id"]), filter=comment_kinds, limit=None,
-                                scored=False)
-                rule = s.search(Q.Term("rule_tags", tag["id"]), filter=comment_kinds, limit=None,
-                                scored=False)
-                out.append({
-                    **tag, "count": len(hand) + len(rule), "hand": len(hand), "rule": len(rule),
-                })
+                hand = s.search(
+                    Q.Term("tags", tag["id"]), filter=comment_kinds, limit=None, scored=False
+                )
+                rule = s.search(
+                    Q.Term("rule_tags", tag["id"]), filter=comment_kinds, limit=None, scored=False
+                )
+                out.append(
+                    {
+                        **tag,
+                        "count": len(hand) + len(rule),
+                        "hand": len(hand),
+                        "rule": len(rule),
+                    }
+                )
         return out
 
     def browse(
@@ -979,8 +1056,9 @@ class KnowledgeBase:
         sortedby = {"newest": "date", "oldest": "date", "discussed": "thread_size"}[sort]
         reverse = sort != "oldest"
         with ix.searcher() as s:
-            results = s.search(Q.Every(), filter=filt, sortedby=sortedby, reverse=reverse,
-                               limit=offset + limit)
+            results = s.search(
+                Q.Every(), filter=filt, sortedby=sortedby, reverse=reverse, limit=offset + limit
+            )
             total = len(results)
             hits = [self._hit(h.fields(), 0.0, set()) for h in list(results)[offset:]]
         return total, hits

@@ -283,8 +283,9 @@ Progress = Callable[[str], None]
 Digest = Callable[[dict], str]
 
 
-def add_units(w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None,
-              digest: Digest) -> tuple[set[str], dict[str, dict[str, str]]]:
+def add_units(
+    w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None, digest: Digest
+) -> tuple[set[str], dict[str, dict[str, str]]]:
     """Add the documents of each unit to a writer; return their spelling words and digests."""
     texts = []
     digests: dict[str, dict[str, str]] = {}
@@ -323,16 +324,16 @@ def _child(ix, units: list[str], prepare: Prepare, digest: Digest, conn) -> None
         w = writer(ix, lock=False)
         words, digests = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)), digest)
         segment = w._finalize_segment()
-        conn.send(("done", {"segment": segment, "words": words, "digests": digests,
-                            "info": info}))
+        conn.send(("done", {"segment": segment, "words": words, "digests": digests, "info": info}))
     except BaseException:  # the parent reports it; a child must not unwind into its caller
         conn.send(("error", traceback.format_exc(limit=4)))
     finally:
         conn.close()
 
 
-def write_parallel(ix, runs: list[list[str]], prepare: Prepare, progress: Progress | None,
-                   digest: Digest) -> list[dict]:
+def write_parallel(
+    ix, runs: list[list[str]], prepare: Prepare, progress: Progress | None, digest: Digest
+) -> list[dict]:
     """Write each run of units as a segment in its own forked process.
 
     In the child, ``prepare(units)`` reads what the run needs and returns the function
@@ -345,8 +346,9 @@ def write_parallel(ix, runs: list[list[str]], prepare: Prepare, progress: Progre
     try:
         for units in runs:
             parent_end, child_end = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(ix, units, prepare, digest, child_end),
-                            daemon=True)
+            p = ctx.Process(
+                target=_child, args=(ix, units, prepare, digest, child_end), daemon=True
+            )
             p.start()
             child_end.close()
             workers.append((p, parent_end))
@@ -359,8 +361,10 @@ def write_parallel(ix, runs: list[list[str]], prepare: Prepare, progress: Progre
                 except EOFError:
                     k = open_ends.pop(conn)
                     if k not in results:
-                        raise KbError("an index writer process stopped unexpectedly; "
-                                      "run `kb build --full` again") from None
+                        raise KbError(
+                            "an index writer process stopped unexpectedly; "
+                            "run `kb build --full` again"
+                        ) from None
                     continue
                 if kind == "unit":
                     if progress:

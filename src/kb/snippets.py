@@ -17,7 +17,9 @@ _SPACE = re.compile(r"\s+")
 
 def plain(text: str) -> str:
     """Return Markdown text as plain single-spaced text (links keep their words)."""
-    text = _MD_NOISE.sub(lambda m: (m.group(1) or "") + (m.group(3) or "") + (m.group(2) or ""), text)
+    text = _MD_NOISE.sub(
+        lambda m: (m.group(1) or "") + (m.group(3) or "") + (m.group(2) or ""), text
+    )
     return _SPACE.sub(" ", text).strip()
 
 

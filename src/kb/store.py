@@ -66,8 +66,14 @@ _Dumper.add_representer(list, _represent_list)
 
 def dump_yaml(data: Any) -> str:
     """Return YAML text for data: block style, unicode kept, key order kept."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1000)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
+    )
 
 
 def load_yaml(text: str) -> Any:
@@ -75,8 +81,9 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - the safe loader
 
 
-def render_article(title: str, date: dt.date, body: str, tags: list[str], summary: str = "",
-                   url: str = "") -> str:
+def render_article(
+    title: str, date: dt.date, body: str, tags: list[str], summary: str = "", url: str = ""
+) -> str:
     """Return the text of an article file: front matter, then the Markdown body."""
     meta: dict[str, Any] = {"title": title, "date": date, "tags": list(tags)}
     if summary:
@@ -86,8 +93,9 @@ def render_article(title: str, date: dt.date, body: str, tags: list[str], summar
     return f"---\n{dump_yaml(meta)}---\n\n{body.strip()}\n"
 
 
-def render_comment(cid: str, author: str, date: dt.datetime | dt.date, body: str,
-                   parent: str | None = None) -> dict[str, Any]:
+def render_comment(
+    cid: str, author: str, date: dt.datetime | dt.date, body: str, parent: str | None = None
+) -> dict[str, Any]:
     """Return one comment entry in the field order of the corpus format."""
     entry: dict[str, Any] = {"id": Quoted(cid)}
     if parent:
@@ -109,8 +117,13 @@ def _ids(items: Any) -> list[Any]:
     return [i.get("id") if isinstance(i, dict) else i for i in (items or [])]
 
 
-def append_entries(text: str | None, key: str, entries: list[dict[str, Any]], path: Path,
-                   head: dict[str, Any] | None = None) -> str:
+def append_entries(
+    text: str | None,
+    key: str,
+    entries: list[dict[str, Any]],
+    path: Path,
+    head: dict[str, Any] | None = None,
+) -> str:
     """Return ``text`` with ``entries`` added at the end of its top-level list ``key``."""
     if text is None:
         return (dump_yaml(head) if head else "") + f"{key}:\n" + _block(entries, 2)
@@ -133,9 +146,9 @@ def append_entries(text: str | None, key: str, entries: list[dict[str, Any]], pa
         raise StoreError(f"{path}: `{key}:` is not written as a block list; cannot add to it")
     elif not before.get(key):
         line = f"{key}:" + (f" {m.group(2)}" if m.group(2) else "") + "\n"
-        new = text[: m.start()] + line + _block(entries, 2) + text[m.end() + 1:]
+        new = text[: m.start()] + line + _block(entries, 2) + text[m.end() + 1 :]
     else:
-        rest = text[m.end() + 1:]
+        rest = text[m.end() + 1 :]
         item = re.search(r"^([ \t]*)-", rest, re.M)
         indent = len(item.group(1)) if item else 2
         end = re.search(r"^(?![-#\s])" if indent == 0 else r"^(?=\S)(?!#)", rest, re.M)
@@ -148,8 +161,10 @@ def append_entries(text: str | None, key: str, entries: list[dict[str, Any]], pa
     ok = isinstance(after, dict) and _ids(after.get(key)) == _ids(before.get(key)) + _ids(entries)
     ok = ok and all(after.get(k) == v for k, v in before.items() if k != key)
     if not ok:
-        raise StoreError(f"{path}: cannot add to `{key}:` without changing what is there; "
-                         "check the file's layout")
+        raise StoreError(
+            f"{path}: cannot add to `{key}:` without changing what is there; "
+            "check the file's layout"
+        )
     return new
 
 
@@ -243,8 +258,9 @@ def _check_unchanged(change: Change) -> None:
 
 def _stage(change: Change) -> str:
     change.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".tmp",
-                               dir=change.path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{change.path.name}.", suffix=".tmp", dir=change.path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(change.text.encode("utf-8"))

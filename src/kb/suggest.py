@@ -61,16 +61,17 @@ class Suggester:
         from scipy import sparse
 
         texts = [e.text for e in examples]
-        x = (self._vectorizer.fit_transform(texts) if fit else self._vectorizer.transform(texts))
+        x = self._vectorizer.fit_transform(texts) if fit else self._vectorizer.transform(texts)
         if fit:
             self._meaning = bool(examples) and all(e.vector is not None for e in examples)
         if not self._meaning:
             return x
-        dims = next(len(e.vector) for e in examples if e.vector is not None) if fit else \
-            self._dims
+        dims = next(len(e.vector) for e in examples if e.vector is not None) if fit else self._dims
         self._dims = dims
-        rows = np.array([e.vector if e.vector is not None else np.zeros(dims, np.float32)
-                         for e in examples], dtype=np.float32)
+        rows = np.array(
+            [e.vector if e.vector is not None else np.zeros(dims, np.float32) for e in examples],
+            dtype=np.float32,
+        )
         return sparse.hstack([x, sparse.csr_matrix(MEANING_WEIGHT * rows)]).tocsr()
 
     def fit(self, examples: Sequence[Example]) -> Suggester:
@@ -87,8 +88,9 @@ class Suggester:
         x = self._features(examples, fit=True)
         for tag in self.tags:
             y = [1 if tag in e.tags else 0 for e in examples]
-            model = LogisticRegression(C=self.c, class_weight="balanced", solver="liblinear",
-                                       max_iter=200)
+            model = LogisticRegression(
+                C=self.c, class_weight="balanced", solver="liblinear", max_iter=200
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # convergence chatter on tiny sets
                 model.fit(x, y)
@@ -106,8 +108,9 @@ class Suggester:
             for i in range(len(examples))
         ]
 
-    def suggest(self, examples: Sequence[Example], top: int = TOP,
-                floor: float = 0.0) -> dict[str, list[tuple[str, float]]]:
+    def suggest(
+        self, examples: Sequence[Example], top: int = TOP, floor: float = 0.0
+    ) -> dict[str, list[tuple[str, float]]]:
         """Return each comment's best ``top`` tags (not removed by hand), best first."""
         out = {}
         for e, scores in zip(examples, self.scores(examples), strict=True):
@@ -155,14 +158,18 @@ def cross_validate(examples: Sequence[Example], k: int = 5, threshold: float = 0
     for tag, c in sorted(per_tag.items()):
         p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
         r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
-        tags[tag] = {"precision": round(p, 3), "recall": round(r, 3),
-                     "support": c["tp"] + c["fn"]}
+        tags[tag] = {"precision": round(p, 3), "recall": round(r, 3), "support": c["tp"] + c["fn"]}
     return {
-        "comments": n, "folds": k, "threshold": threshold,
-        "features": "words and meaning" if all(e.vector is not None for e in examples)
-        else "words",
-        "accuracy@1": round(hits1 / n, 3), "accuracy@3": round(hits3 / n, 3),
-        "baseline": {"method": "most frequent tags", "accuracy@1": round(base1 / n, 3),
-                     "accuracy@3": round(base3 / n, 3)},
+        "comments": n,
+        "folds": k,
+        "threshold": threshold,
+        "features": "words and meaning" if all(e.vector is not None for e in examples) else "words",
+        "accuracy@1": round(hits1 / n, 3),
+        "accuracy@3": round(hits3 / n, 3),
+        "baseline": {
+            "method": "most frequent tags",
+            "accuracy@1": round(base1 / n, 3),
+            "accuracy@3": round(base3 / n, 3),
+        },
         "per_tag": tags,
     }

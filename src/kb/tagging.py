@@ -45,5 +45,8 @@ class RuleTagger:
 
     def tags_for(self, comment: Comment) -> list[str]:
         """Return the rule tags of a comment, less those its hand tags give or took away."""
-        return [t for t in self.match(comment.body)
-                if t not in comment.tags and t not in comment.removed_tags]
+        return [
+            t
+            for t in self.match(comment.body)
+            if t not in comment.tags and t not in comment.removed_tags
+        ]

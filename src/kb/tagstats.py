@@ -43,9 +43,13 @@ def examples(kb: KnowledgeBase) -> list[Example]:
     if vectors is not None and not all(v.any() for v in vectors):
         vectors = None
     return [
-        Example(d["id"], d["body"], frozenset(_split(d.get("tags", ""))),
-                frozenset(d.get("removed_tags") or ()),
-                vectors[i] if vectors is not None else None)
+        Example(
+            d["id"],
+            d["body"],
+            frozenset(_split(d.get("tags", ""))),
+            frozenset(d.get("removed_tags") or ()),
+            vectors[i] if vectors is not None else None,
+        )
         for i, d in enumerate(docs)
     ]
 
@@ -55,8 +59,11 @@ def _fingerprint(items: list[Example]) -> str:
     h = hashlib.sha256()
     h.update(b"words and meaning" if items and items[0].vector is not None else b"words")
     for e in items:
-        h.update("\x1f".join((e.id, ",".join(sorted(e.tags)), ",".join(sorted(e.removed)),
-                               e.text)).encode("utf-8", "surrogatepass"))
+        h.update(
+            "\x1f".join(
+                (e.id, ",".join(sorted(e.tags)), ",".join(sorted(e.removed)), e.text)
+            ).encode("utf-8", "surrogatepass")
+        )
         h.update(b"\x1e")
     return h.hexdigest()
 
@@ -85,8 +92,11 @@ def _read_cache(cache, key: str):
 def _current(ranked: dict, items: list[Example]) -> dict[str, list[tuple[str, float]]]:
     """Keep the suggestions that still apply: comments without hand tags, tags not removed."""
     open_ = {e.id: e.removed for e in items if not e.tags}
-    return {cid: [(t, s) for t, s in pairs if t not in open_[cid]]
-            for cid, pairs in ranked.items() if cid in open_}
+    return {
+        cid: [(t, s) for t, s in pairs if t not in open_[cid]]
+        for cid, pairs in ranked.items()
+        if cid in open_
+    }
 
 
 _JOBS: dict[str, Future] = {}
@@ -158,6 +168,7 @@ def learn_in_background(kb: KnowledgeBase) -> None:
         if not gen[1] or gen in _WARMED:
             return
         _WARMED.add(gen)
+
     def learn():
         with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks
             import_libraries(learning=True)
@@ -174,16 +185,20 @@ def evaluate_suggestions(kb: KnowledgeBase, folds: int = 5) -> dict:
     return cross_validate([e for e in examples(kb) if e.tags], k=folds)
 
 
-def _suggested(kb: KnowledgeBase, threshold: float | None, wait: bool = True
-               ) -> dict[str, list[str]]:
+def _suggested(
+    kb: KnowledgeBase, threshold: float | None, wait: bool = True
+) -> dict[str, list[str]]:
     if threshold is None:
         return {}
-    return {cid: [t for t, s in ranked if s >= threshold]
-            for cid, ranked in (suggestions(kb, wait=wait) or {}).items()}
+    return {
+        cid: [t for t, s in ranked if s >= threshold]
+        for cid, ranked in (suggestions(kb, wait=wait) or {}).items()
+    }
 
 
-def tag_overview(kb: KnowledgeBase, threshold: float | None = None, wait: bool = True
-                 ) -> list[dict]:
+def tag_overview(
+    kb: KnowledgeBase, threshold: float | None = None, wait: bool = True
+) -> list[dict]:
     """Return every tag with its counts by source and the tags it most often goes with.
 
     With ``wait=False`` suggestions still being learned are left out (see ``suggestions``).
@@ -206,18 +221,31 @@ def tag_overview(kb: KnowledgeBase, threshold: float | None = None, wait: bool =
     for tag in kb.manifest.get("tags", []):
         c = counts.get(tag["id"], Counter())
         total = c["hand"] + c["rule"] + (c["suggested"] if threshold is not None else 0)
-        out.append({
-            **tag, "count": total, "hand": c["hand"], "rule": c["rule"],
-            "suggested": c["suggested"],
-            "together": [{"tag": t, "count": n}
-                         for t, n in together.get(tag["id"], Counter()).most_common(3)],
-        })
+        out.append(
+            {
+                **tag,
+                "count": total,
+                "hand": c["hand"],
+                "rule": c["rule"],
+                "suggested": c["suggested"],
+                "together": [
+                    {"tag": t, "count": n}
+                    for t, n in together.get(tag["id"], Counter()).most_common(3)
+                ],
+            }
+        )
     return out
 
 
 def browse(
-    kb: KnowledgeBase, tags: Iterable[str], *, sort: str = "newest", limit: int = 20,
-    offset: int = 0, threshold: float | None = None, wait: bool = True,
+    kb: KnowledgeBase,
+    tags: Iterable[str],
+    *,
+    sort: str = "newest",
+    limit: int = 20,
+    offset: int = 0,
+    threshold: float | None = None,
+    wait: bool = True,
 ) -> tuple[int, list[Hit]]:
     """Return (count, page) of comments carrying every tag, by hand, rule or suggestion."""
     from kb.search import make_hit
@@ -243,7 +271,7 @@ def browse(
     else:
         chosen.sort(key=lambda p: p[0]["date"], reverse=(sort == "newest"))
     offset = max(0, int(offset))  # a negative offset would count from the end
-    page = chosen[offset: offset + max(1, int(limit))]
+    page = chosen[offset : offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
 
 

@@ -31,8 +31,12 @@ def parse_mapping(value: str) -> dict[str, str]:
 def _bar(done: int, total: int, label: str) -> None:
     width = 30
     filled = width * done // max(total, 1)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}",
-          end="", file=sys.stderr, flush=True)
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -42,8 +46,10 @@ def _counts(counts: dict[str, int]) -> str:
 def _print_report(data: dict) -> None:
     a, c = data["articles"], data["comments"]
     formats = data.get("formats") or {}
-    print(f"{data['source']}: " + "; ".join(
-        f"{f}: {formats[f]}" if f in formats else f for f in data["files"]))
+    print(
+        f"{data['source']}: "
+        + "; ".join(f"{f}: {formats[f]}" if f in formats else f for f in data["files"])
+    )
     line = f"articles: {a['added']} added, {a['existing']} already in the corpus"
     if a["skipped"]:
         line += f", {sum(a['skipped'].values())} skipped ({_counts(a['skipped'])})"
@@ -72,9 +78,15 @@ def cmd_import(args) -> int:
         raise UsageError("--map is for `kb import csv` only")
     progress = _bar if not args.json and sys.stderr.isatty() else None
     report = import_files(
-        args.source, [Path(f) for f in args.files], args.settings.corpus, article=args.article,
-        include_pages=args.include_pages, mapping=args.map, author=args.author,
-        dry_run=args.dry_run, progress=progress,
+        args.source,
+        [Path(f) for f in args.files],
+        args.settings.corpus,
+        article=args.article,
+        include_pages=args.include_pages,
+        mapping=args.map,
+        author=args.author,
+        dry_run=args.dry_run,
+        progress=progress,
     )
     if progress:
         print(file=sys.stderr)
@@ -97,17 +109,29 @@ def emit(data: dict, as_json: bool, printer) -> None:
 def register(subparsers, common) -> None:
     """Add the ``import`` command to the ``kb`` command's subparsers."""
     p = subparsers.add_parser(
-        "import", help="add a WordPress export, saved pages, a PDF archive or a table",
-        description="Add what the files hold to the corpus; importing again adds nothing.")
+        "import",
+        help="add a WordPress export, saved pages, a PDF archive or a table",
+        description="Add what the files hold to the corpus; importing again adds nothing.",
+    )
     common(p)
     p.add_argument("source", choices=SOURCES, help="the kind of file")
     p.add_argument("files", nargs="+", metavar="FILE", help="the files to import")
-    p.add_argument("--article", metavar="SLUG",
-                   help="the article the comments belong to (pdf; csv without a topic column)")
-    p.add_argument("--author", metavar="NAME",
-                   help="the site author's name, when the corpus has no site.yaml yet")
+    p.add_argument(
+        "--article",
+        metavar="SLUG",
+        help="the article the comments belong to (pdf; csv without a topic column)",
+    )
+    p.add_argument(
+        "--author",
+        metavar="NAME",
+        help="the site author's name, when the corpus has no site.yaml yet",
+    )
     p.add_argument("--include-pages", action="store_true", help="wxr: import pages as articles")
-    p.add_argument("--map", type=parse_mapping, metavar="FIELD=COLUMN,...",
-                   help="csv: columns for question, answer, topic, date, author")
+    p.add_argument(
+        "--map",
+        type=parse_mapping,
+        metavar="FIELD=COLUMN,...",
+        help="csv: columns for question, answer, topic, date, author",
+    )
     p.add_argument("--dry-run", action="store_true", help="show the report; write nothing")
     p.set_defaults(func=cmd_import)

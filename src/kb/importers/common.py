@@ -167,7 +167,9 @@ def clean_body(text: str) -> str:
 def decode_text(raw: bytes, name: str, encoding: str = "utf-8") -> str:
     """Decode a file's bytes, or raise :class:`ImportFormatError` naming the line of the bad byte."""
     try:
-        return raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding)
+        return raw.decode(
+            "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        )
     except LookupError:
         raise ImportFormatError(f"{name}:1: unknown text encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
@@ -177,8 +179,9 @@ def decode_text(raw: bytes, name: str, encoding: str = "utf-8") -> str:
             "save the file as UTF-8"
         ) from None
     except UnicodeError:  # a codec that fails in its own way (punycode, idna, undefined)
-        raise ImportFormatError(f"{name}:1: cannot be read as {encoding!r} text; "
-                                "save the file as UTF-8") from None
+        raise ImportFormatError(
+            f"{name}:1: cannot be read as {encoding!r} text; save the file as UTF-8"
+        ) from None
 
 
 def read_bytes(path, what: str) -> bytes:
@@ -197,10 +200,24 @@ def read_bytes(path, what: str) -> bytes:
 
 
 _DATE_FORMATS = (
-    "%B %d, %Y at %I:%M %p", "%B %d, %Y at %H:%M", "%b %d, %Y at %I:%M %p", "%d %B %Y at %H:%M",
-    "%d %B %Y at %I:%M %p", "%B %d, %Y, %I:%M %p", "%B %d, %Y %I:%M %p", "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y",
-    "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
+    "%B %d, %Y at %I:%M %p",
+    "%B %d, %Y at %H:%M",
+    "%b %d, %Y at %I:%M %p",
+    "%d %B %Y at %H:%M",
+    "%d %B %Y at %I:%M %p",
+    "%B %d, %Y, %I:%M %p",
+    "%B %d, %Y %I:%M %p",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
 )
 
 

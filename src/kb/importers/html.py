@@ -21,14 +21,39 @@ from kb.importers import common as c
 from kb.importers.markup import soup, tree_to_markdown
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([\w.:-]+)""", re.I)
-_CONTENT = (".entry-content", ".post-content", ".entry", ".post-body", ".article-content",
-            "article .content")
+_CONTENT = (
+    ".entry-content",
+    ".post-content",
+    ".entry",
+    ".post-body",
+    ".article-content",
+    "article .content",
+)
 _COMMENT_LISTS = (".comment-list", ".commentlist", "#comments ol", "#comments ul", "ol.comments")
-_JUNK = (".sharedaddy", ".jp-relatedposts", ".wp-block-buttons", ".post-navigation",
-         ".entry-meta", ".addtoany_share_save_container", ".wpcnt", "#comments", ".comments-area",
-         "#respond", "nav", "form", "aside")
-_STRIP_FROM_BODY = (".comment-author", ".comment-meta", ".comment-metadata", ".reply", "footer",
-                    ".comment-awaiting-moderation", ".comment-edit-link")
+_JUNK = (
+    ".sharedaddy",
+    ".jp-relatedposts",
+    ".wp-block-buttons",
+    ".post-navigation",
+    ".entry-meta",
+    ".addtoany_share_save_container",
+    ".wpcnt",
+    "#comments",
+    ".comments-area",
+    "#respond",
+    "nav",
+    "form",
+    "aside",
+)
+_STRIP_FROM_BODY = (
+    ".comment-author",
+    ".comment-meta",
+    ".comment-metadata",
+    ".reply",
+    "footer",
+    ".comment-awaiting-moderation",
+    ".comment-edit-link",
+)
 _PAGE_RE = re.compile(r"comment-page-(\d+)")
 _SAYS_RE = re.compile(r"\s*(says|said|wrote)\s*:?\s*$", re.I)
 
@@ -70,8 +95,10 @@ class _Page:
         self.tree = tree
         content = next((tree.select_one(s) for s in _CONTENT if tree.select_one(s)), None)
         if content is None:
-            raise ImportFormatError(f"{self.name}: no article found: expected the theme's entry "
-                                    "content (an element of class entry-content)")
+            raise ImportFormatError(
+                f"{self.name}: no article found: expected the theme's entry "
+                "content (an element of class entry-content)"
+            )
         self.content = content
         body_class = " ".join((tree.body or tree).get("class") or []) if tree.body else ""
         m = re.search(r"postid-(\d+)", body_class)
@@ -114,8 +141,11 @@ def _tags(page: _Page) -> tuple[tuple[str, str], ...]:
 def _published(page: _Page) -> c.dt.datetime | None:
     header = page.article.find(["header"]) or page.article
     shown = page.article.select_one(".entry-date, .published, .post-date")
-    return (_when(header) or c.parse_when(_meta(page.tree, "article:published_time"))
-            or (c.parse_when(_text(shown)) if shown else None))
+    return (
+        _when(header)
+        or c.parse_when(_meta(page.tree, "article:published_time"))
+        or (c.parse_when(_text(shown)) if shown else None)
+    )
 
 
 def _article(page: _Page, comments: list[c.SourceComment]) -> c.SourceArticle:
@@ -126,17 +156,34 @@ def _article(page: _Page, comments: list[c.SourceComment]) -> c.SourceArticle:
             node.decompose()
     body = tree_to_markdown(content)
     if when is None:
-        raise ImportFormatError(f"{page.name}: no date found for the article (a <time> in the "
-                                "entry header)")
-    return c.SourceArticle(key=page.key(), slug=_slug(page),
-                           title=page.title, date=when.date(), body=body or page.title,
-                           tags=_tags(page), url=page.url, where=page.name)
+        raise ImportFormatError(
+            f"{page.name}: no date found for the article (a <time> in the entry header)"
+        )
+    return c.SourceArticle(
+        key=page.key(),
+        slug=_slug(page),
+        title=page.title,
+        date=when.date(),
+        body=body or page.title,
+        tags=_tags(page),
+        url=page.url,
+        where=page.name,
+    )
 
 
-_COUNT_TITLES = (".comments-title", "#comments-title", ".comments-area > h2", "#comments > h2",
-                 "#comments > h3", ".comments-area > h3")
-_COUNT_RE = re.compile(r"^\s*(\d[\d,. ]*|one|a single)\s+(?:reader\s+)?(?:comments?|responses?|"
-                       r"thoughts?|repl(?:y|ies)|reactions?)\b", re.I)
+_COUNT_TITLES = (
+    ".comments-title",
+    "#comments-title",
+    ".comments-area > h2",
+    "#comments > h2",
+    "#comments > h3",
+    ".comments-area > h3",
+)
+_COUNT_RE = re.compile(
+    r"^\s*(\d[\d,. ]*|one|a single)\s+(?:reader\s+)?(?:comments?|responses?|"
+    r"thoughts?|repl(?:y|ies)|reactions?)\b",
+    re.I,
+)
 
 
 def _stated_count(page: _Page) -> int | None:
@@ -151,8 +198,9 @@ def _stated_count(page: _Page) -> int | None:
 
 
 def _comment_nodes(page: _Page):
-    listing = next((page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)),
-                   None)
+    listing = next(
+        (page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)), None
+    )
     if listing is None:
         return []
     return [li for li in listing.find_all("li", recursive=False)]
@@ -184,8 +232,9 @@ def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: st
     return shown
 
 
-def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str,
-                 by_author: bool) -> str | None:
+def _own_comment(
+    batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str, by_author: bool
+) -> str | None:
     author_node = li.select_one(".comment-author .fn, .comment-author cite, .fn, .comment-author")
     author = _SAYS_RE.sub("", _text(author_node)) or "Anonymous"
     meta = li.select_one(".comment-metadata, .comment-meta, .commentmetadata") or li
@@ -206,9 +255,18 @@ def _own_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str
     else:
         seed = f"{author}|{when.date()}|{c.normalise_text(body)}"
         cid = "html-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
-    batch.comments.append(c.SourceComment(id=cid, article=page.key(), author=author, date=when,
-                                          body=body, parent=parent, by_author=by_author,
-                                          where=where))
+    batch.comments.append(
+        c.SourceComment(
+            id=cid,
+            article=page.key(),
+            author=author,
+            date=when,
+            body=body,
+            parent=parent,
+            by_author=by_author,
+            where=where,
+        )
+    )
     if by_author and not batch.site.author:
         batch.site.author = author
     return cid
@@ -230,8 +288,9 @@ def read_pages(files: list[Path], progress: c.Progress | None = None) -> c.Batch
             continue
         batch.files.append(str(path))
     if not pages:
-        raise ImportFormatError(f"none of the {len(files)} pages could be read: "
-                                + "; ".join(batch.failed))
+        raise ImportFormatError(
+            f"none of the {len(files)} pages could be read: " + "; ".join(batch.failed)
+        )
     groups: dict[str, list[_Page]] = {}
     for page in sorted(pages, key=lambda p: p.page):
         groups.setdefault(page.key(), []).append(page)
@@ -245,12 +304,15 @@ def read_pages(files: list[Path], progress: c.Progress | None = None) -> c.Batch
         first = group[0]
         stated = max((_stated_count(page) or 0 for page in group), default=0)
         if shown < stated:
-            batch.notes.append(f"{first.name}: page shows {shown} of {stated} comments: save and "
-                               "import the other comment pages, or use the export")
+            batch.notes.append(
+                f"{first.name}: page shows {shown} of {stated} comments: save and "
+                "import the other comment pages, or use the export"
+            )
         batch.articles.append(_article(first, batch.comments[start:]))
         if not batch.site.title:
             site_title = _meta(first.tree, "og:site_name") or _text(
-                first.tree.select_one(".site-title"))
+                first.tree.select_one(".site-title")
+            )
             batch.site.title = site_title
         if not batch.site.base_url and first.url:
             batch.site.base_url = re.sub(r"^([a-z]+://[^/]+).*$", r"\1", first.url)

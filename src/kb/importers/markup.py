@@ -19,12 +19,25 @@ from kb.importers.common import clean_body
 _BLOCK_START = re.compile(
     r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|thead|tbody|tr|td|th|figure|"
     r"figcaption|hr|dl|dd|dt|section|article|aside|header|footer|address|form|iframe|"
-    r"img|style|script|!--)\b", re.I)
+    r"img|style|script|!--)\b",
+    re.I,
+)
 _MEDIA_SHORTCODES = ("gallery", "embed", "video", "audio", "playlist")
 _CAPTION_RE = re.compile(r"\[(caption|wp_caption)\b([^\]]*)\](.*?)\[/\1\]", re.S | re.I)
 _CAPTION_ATTR_RE = re.compile(r"""\bcaption=(?:"([^"]*)"|'([^']*)')""", re.I)
-_KNOWN_SHORTCODES = _MEDIA_SHORTCODES + ("caption", "wp_caption", "contact-form-7", "contact-form", "more", "code",
-                                         "sourcecode", "youtube", "vimeo", "instagram", "tweet")
+_KNOWN_SHORTCODES = _MEDIA_SHORTCODES + (
+    "caption",
+    "wp_caption",
+    "contact-form-7",
+    "contact-form",
+    "more",
+    "code",
+    "sourcecode",
+    "youtube",
+    "vimeo",
+    "instagram",
+    "tweet",
+)
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*)$")
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 # Posts nest a handful of elements; the converter recurses about three calls per level, so
@@ -64,8 +77,9 @@ def strip_shortcodes(text: str) -> str:
     for name in _MEDIA_SHORTCODES:
         text = re.sub(rf"\[{name}\b[^\]]*\].*?\[/{name}\]", "", text, flags=re.S | re.I)
     paired = set(re.findall(r"\[/([A-Za-z][\w-]*)\]", text))
-    names = "|".join(re.escape(n) for n in sorted(paired | set(_KNOWN_SHORTCODES), key=len,
-                                                  reverse=True))
+    names = "|".join(
+        re.escape(n) for n in sorted(paired | set(_KNOWN_SHORTCODES), key=len, reverse=True)
+    )
     # a bare "[sic]" or "[1]" is text, not a shortcode: only known or paired names go
     text = re.sub(rf"\[/?(?:{names})\b[^\]\n]*\]", "", text, flags=re.I)
     # self-closing or attribute-carrying unknown shortcodes: [name key="value" /]
@@ -152,8 +166,14 @@ def tree_to_markdown(tree, links: bool = True) -> str:
         node.extract()
     for tag in tree.find_all(["script", "style", "noscript", "iframe", "form", "object", "svg"]):
         tag.decompose()
-    converter = _Converter(links=links, heading_style="ATX", bullets="-", escape_misc=False,
-                           escape_underscores=False, strip=["span", "font"])
+    converter = _Converter(
+        links=links,
+        heading_style="ATX",
+        bullets="-",
+        escape_misc=False,
+        escape_underscores=False,
+        strip=["span", "font"],
+    )
     markdown = converter.convert_soup(tree)
     return clean_body(_shift_headings(clean_body(markdown)))
 

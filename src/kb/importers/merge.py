@@ -58,15 +58,28 @@ class Report:
         art_skip, com_skip = self.counts("article"), self.counts("comment")
         added = len(self.articles_added)
         return {
-            "source": self.source, "files": self.files, "dry_run": self.dry_run,
-            "articles": {"seen": added + len(self.articles_existing) + sum(art_skip.values()),
-                         "added": added, "existing": len(self.articles_existing),
-                         "added_slugs": self.articles_added, "skipped": art_skip},
-            "comments": {"seen": self.comments_added + sum(com_skip.values()),
-                         "added": self.comments_added, "skipped": com_skip},
-            "tags_added": self.tags_added, "site_created": self.site_created,
-            "written": self.written, "details": [s.line() for s in self.skipped],
-            "notes": self.notes, "formats": self.formats, "failed": self.failed,
+            "source": self.source,
+            "files": self.files,
+            "dry_run": self.dry_run,
+            "articles": {
+                "seen": added + len(self.articles_existing) + sum(art_skip.values()),
+                "added": added,
+                "existing": len(self.articles_existing),
+                "added_slugs": self.articles_added,
+                "skipped": art_skip,
+            },
+            "comments": {
+                "seen": self.comments_added + sum(com_skip.values()),
+                "added": self.comments_added,
+                "skipped": com_skip,
+            },
+            "tags_added": self.tags_added,
+            "site_created": self.site_created,
+            "written": self.written,
+            "details": [s.line() for s in self.skipped],
+            "notes": self.notes,
+            "formats": self.formats,
+            "failed": self.failed,
         }
 
 
@@ -126,8 +139,9 @@ def _read_state(root: Path) -> _State:
             ids.add(str(item["id"]))
             when = parse_date(item.get("date"))
             if when and isinstance(item.get("author"), str) and isinstance(item.get("body"), str):
-                key = comment_key(str(data.get("article") or path.stem), item["author"], when,
-                                  item["body"], site)
+                key = comment_key(
+                    str(data.get("article") or path.stem), item["author"], when, item["body"], site
+                )
                 keys.setdefault(key, str(item["id"]))
     from kb.redact import read_records
 
@@ -143,25 +157,34 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _site_for(batch: c.Batch, state: _State, author: str | None, changes: ChangeSet,
-              report: Report) -> Site:
+def _site_for(
+    batch: c.Batch, state: _State, author: str | None, changes: ChangeSet, report: Report
+) -> Site:
     if state.site is not None:
         named = batch.site.author
         if named and not state.site.is_author(named):
-            report.notes.append(f"the files name the author {named!r}, who is not in site.yaml; "
-                                f"replies recognised as the author's are signed "
-                                f"{state.site.author!r} (add {named!r} to author_aliases if "
-                                "that is another of your names)")
+            report.notes.append(
+                f"the files name the author {named!r}, who is not in site.yaml; "
+                f"replies recognised as the author's are signed "
+                f"{state.site.author!r} (add {named!r} to author_aliases if "
+                "that is another of your names)"
+            )
         return state.site
     name = (author or batch.site.author).strip()
     if not name:
-        raise UsageError(f"{state.root}/site.yaml does not exist and {batch.source} files do not "
-                         "name the site's author: pass --author NAME (the name on your replies)")
+        raise UsageError(
+            f"{state.root}/site.yaml does not exist and {batch.source} files do not "
+            "name the site's author: pass --author NAME (the name on your replies)"
+        )
     aliases = [a for a in batch.site.aliases if a.casefold() != name.casefold()]
     if author and batch.site.author and batch.site.author.casefold() != name.casefold():
         aliases.append(batch.site.author)
-    site = Site(title=batch.site.title or state.root.name, author=name,
-                author_aliases=tuple(aliases), base_url=batch.site.base_url)
+    site = Site(
+        title=batch.site.title or state.root.name,
+        author=name,
+        author_aliases=tuple(aliases),
+        base_url=batch.site.base_url,
+    )
     data: dict[str, Any] = {"title": site.title, "author": site.author}
     if aliases:
         data["author_aliases"] = aliases
@@ -172,13 +195,15 @@ def _site_for(batch: c.Batch, state: _State, author: str | None, changes: Change
     return site
 
 
-def _match(art: c.SourceArticle, state: _State, by_url: dict[str, str],
-           by_title: dict[str, str]) -> str | None:
+def _match(
+    art: c.SourceArticle, state: _State, by_url: dict[str, str], by_title: dict[str, str]
+) -> str | None:
     """Return the slug of the corpus article that ``art`` is, or None for a new article."""
     tkey, ukey = _title_key(art.title), _url_key(art.url)
     known = state.articles.get(art.slug)
-    if known is not None and (art.fixed or known == ("", "") or known[0] == tkey
-                              or bool(ukey and known[1] == ukey)):
+    if known is not None and (
+        art.fixed or known == ("", "") or known[0] == tkey or bool(ukey and known[1] == ukey)
+    ):
         return art.slug
     if ukey and ukey in by_url:
         return by_url[ukey]
@@ -189,8 +214,9 @@ def _match(art: c.SourceArticle, state: _State, by_url: dict[str, str],
     return None
 
 
-def _place_articles(batch: c.Batch, state: _State, changes: ChangeSet, report: Report,
-                    new_tags: dict[str, str]) -> dict[str, str]:
+def _place_articles(
+    batch: c.Batch, state: _State, changes: ChangeSet, report: Report, new_tags: dict[str, str]
+) -> dict[str, str]:
     slugs: dict[str, str] = {}
     by_url = {u: s for s, (_, u) in state.articles.items() if u}
     by_title = {t: s for s, (t, _) in state.articles.items() if t}
@@ -212,8 +238,9 @@ def _place_articles(batch: c.Batch, state: _State, changes: ChangeSet, report: R
         for tag_id, label in art.tags:
             if tag_id not in state.tags:
                 new_tags.setdefault(tag_id, label)
-        text = render_article(art.title, art.date, art.body, [t for t, _ in art.tags],
-                              art.summary, art.url)
+        text = render_article(
+            art.title, art.date, art.body, [t for t, _ in art.tags], art.summary, art.url
+        )
         changes.put(state.root / "articles" / f"{slug}.md", text, None)
         report.articles_added.append(slug)
     return slugs
@@ -224,9 +251,14 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
     root = Path(root)
     state = _read_state(root)
     changes = ChangeSet()
-    report = Report(source=batch.source, files=batch.files, skipped=list(batch.skipped),
-                    notes=list(batch.notes), formats=dict(batch.formats),
-                    failed=list(batch.failed))
+    report = Report(
+        source=batch.source,
+        files=batch.files,
+        skipped=list(batch.skipped),
+        notes=list(batch.notes),
+        formats=dict(batch.formats),
+        failed=list(batch.failed),
+    )
     site = _site_for(batch, state, author, changes, report)
     new_tags: dict[str, str] = {}
     slugs = _place_articles(batch, state, changes, report, new_tags)
@@ -238,34 +270,53 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
         if slug is None:
             report.skipped.append(c.Skip("comment", c.POST_NOT_IMPORTED, com.where, com.id))
             continue
-        name = site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
+        name = (
+            site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
+        )
         if len(com.body) > 2 * MAX_BODY:  # not even worth scrubbing
-            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
-                                         f"{com.id}: {len(com.body):,} characters; the limit "
-                                         f"is {MAX_BODY:,}"))
+            report.skipped.append(
+                c.Skip(
+                    "comment",
+                    c.TOO_LONG,
+                    com.where,
+                    f"{com.id}: {len(com.body):,} characters; the limit is {MAX_BODY:,}",
+                )
+            )
             continue
         body = c.clean_body(c.scrub_private(com.body, site.base_url))
         if len(body) > MAX_BODY:
-            report.skipped.append(c.Skip("comment", c.TOO_LONG, com.where,
-                                         f"{com.id}: {len(body):,} characters; the limit "
-                                         f"is {MAX_BODY:,}"))
+            report.skipped.append(
+                c.Skip(
+                    "comment",
+                    c.TOO_LONG,
+                    com.where,
+                    f"{com.id}: {len(body):,} characters; the limit is {MAX_BODY:,}",
+                )
+            )
             continue
         key = comment_key(slug, name, com.date, body, site)
         existing = com.id if com.id in state.comment_ids else state.comment_keys.get(key)
         gone = state.redacted.get(redaction_digest(key)) if state.redacted else None
         if gone and not existing:
             mapped[com.id] = gone
-            report.skipped.append(c.Skip("comment", c.REDACTED, com.where,
-                                         f"removed at the reader's request (as {gone})"))
+            report.skipped.append(
+                c.Skip(
+                    "comment", c.REDACTED, com.where, f"removed at the reader's request (as {gone})"
+                )
+            )
             continue
         if existing:
             mapped[com.id] = existing
-            report.skipped.append(c.Skip("comment", c.DUPLICATE, com.where, f"already in the corpus as {existing}"))
+            report.skipped.append(
+                c.Skip("comment", c.DUPLICATE, com.where, f"already in the corpus as {existing}")
+            )
             continue
         parent = mapped.get(com.parent) if com.parent else None
         if com.parent and parent is None:
-            report.notes.append(f"{com.where}: {com.id} answers {com.parent}, which is not "
-                                "imported; it starts its own thread")
+            report.notes.append(
+                f"{com.where}: {com.id} answers {com.parent}, which is not "
+                "imported; it starts its own thread"
+            )
         mapped[com.id] = com.id
         state.comment_ids.add(com.id)
         state.comment_keys[key] = com.id
@@ -273,8 +324,11 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
         report.comments_added += 1
     for slug, entries in pending.items():
         path = root / "comments" / f"{slug}.yaml"
-        changes.put(path, append_entries(_read(path), "comments", entries, path,
-                                         head={"article": slug}), _read(path))
+        changes.put(
+            path,
+            append_entries(_read(path), "comments", entries, path, head={"article": slug}),
+            _read(path),
+        )
     if new_tags:
         path = root / "tags.yaml"
         entries = [{"id": t, "label": label} for t, label in sorted(new_tags.items())]

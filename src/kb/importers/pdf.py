@@ -28,9 +28,14 @@ from kb.importers import common as c
 
 _SAYS_RE = re.compile(r"^(?P<name>\S.{0,60}?)\s+says:\s*(?P<rest>.*)$")
 _PAGE_NO_RE = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.I)
-_NOISE_RE = re.compile(r"^(reply|log in to reply|\d+ (comments?|responses?|thoughts?|replies)"
-                       r"( on .*)?)$", re.I)
-_TITLE_PREFIX_RE = re.compile(r"^(comments?|responses?|replies|thoughts)\s+(on|to|for)\s*:?\s*", re.I)
+_NOISE_RE = re.compile(
+    r"^(reply|log in to reply|\d+ (comments?|responses?|thoughts?|replies)"
+    r"( on .*)?)$",
+    re.I,
+)
+_TITLE_PREFIX_RE = re.compile(
+    r"^(comments?|responses?|replies|thoughts)\s+(on|to|for)\s*:?\s*", re.I
+)
 _TITLE_SUFFIX_RE = re.compile(r"\s*[-–—»|:]\s*(comments?|comment archive|archive)\s*$", re.I)
 
 
@@ -136,8 +141,14 @@ def _title(first_page: list[_Line], removed: set[int], headers: set[int]) -> str
         if id(line) in headers:
             break
         candidates.append(line)
-    kept = [ln.text for ln in candidates if id(ln) not in removed and not _NOISE_RE.match(ln.text)
-            and not c.parse_when(ln.text) and not ln.text.lower().startswith(("http", "www."))]
+    kept = [
+        ln.text
+        for ln in candidates
+        if id(ln) not in removed
+        and not _NOISE_RE.match(ln.text)
+        and not c.parse_when(ln.text)
+        and not ln.text.lower().startswith(("http", "www."))
+    ]
     title = kept[0] if kept else (first_page[0].text if first_page else "")
     title = _TITLE_SUFFIX_RE.sub("", _TITLE_PREFIX_RE.sub("", title))
     return title.strip(" \"'“”‘’") or "Comments"
@@ -164,23 +175,36 @@ def read_archive(path: Path, slug: str, progress: c.Progress | None = None) -> c
         try:
             lines = _page_lines(reader.pages[number - 1], number)
         except Exception as exc:  # noqa: BLE001 - any failure inside pypdf is one bad page
-            batch.skip("comment", c.UNPARSEABLE, f"{name}: page {number}",
-                       f"the page cannot be read ({type(exc).__name__}); check it by hand")
+            batch.skip(
+                "comment",
+                c.UNPARSEABLE,
+                f"{name}: page {number}",
+                f"the page cannot be read ({type(exc).__name__}); check it by hand",
+            )
             lines = []
         else:
             if not lines:
-                batch.skip("comment", c.UNPARSEABLE, f"{name}: page {number}",
-                           "no text layer (a scanned page?); run OCR on it or copy it by hand")
+                batch.skip(
+                    "comment",
+                    c.UNPARSEABLE,
+                    f"{name}: page {number}",
+                    "no text layer (a scanned page?); run OCR on it or copy it by hand",
+                )
         pages.append(lines)
     if not any(pages):
-        raise ImportFormatError(f"{name}: no text layer on any page (a scanned PDF?); "
-                                "run OCR on it first")
+        raise ImportFormatError(
+            f"{name}: no text layer on any page (a scanned PDF?); run OCR on it first"
+        )
     removed = _strip_running(pages)
     for number, page_lines in enumerate(pages, 1):
         if page_lines and all(id(line) in removed for line in page_lines):
-            batch.skip("comment", c.UNPARSEABLE, f"{name}: page {number}",
-                       "no text besides the page header and footer (a scanned page?); "
-                       "run OCR on it or copy it by hand")
+            batch.skip(
+                "comment",
+                c.UNPARSEABLE,
+                f"{name}: page {number}",
+                "no text besides the page header and footer (a scanned page?); "
+                "run OCR on it or copy it by hand",
+            )
     lines = [ln for page in pages for ln in page if id(ln) not in removed]
     _read_comments(batch, name, slug, lines, pages[0] if pages else [], removed)
     return batch
@@ -201,8 +225,11 @@ def _header(lines: list[_Line], i: int) -> tuple[str, c.dt.datetime, int] | None
 
 def _line_step(lines: list[_Line]) -> float:
     """Return the usual distance between two lines of text: the most common gap."""
-    gaps = Counter(round(a.y - b.y) for a, b in zip(lines, lines[1:], strict=False)
-                   if a.page == b.page and a.y > b.y)
+    gaps = Counter(
+        round(a.y - b.y)
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.page == b.page and a.y > b.y
+    )
     return float(gaps.most_common(1)[0][0]) if gaps else 0.0
 
 
@@ -216,18 +243,31 @@ def _body(lines: list[_Line], step: float) -> str:
     return out
 
 
-def _read_comments(batch: c.Batch, name: str, slug: str, lines: list[_Line],
-                   first_page: list[_Line], removed: set[int]) -> None:
+def _read_comments(
+    batch: c.Batch,
+    name: str,
+    slug: str,
+    lines: list[_Line],
+    first_page: list[_Line],
+    removed: set[int],
+) -> None:
     starts: dict[int, tuple | None] = {i: h for i in range(len(lines)) if (h := _header(lines, i))}
     if not starts:
-        raise ImportFormatError(f"{name}: no comments found (expected 'Name says:' and a date "
-                                "line under it); is this a comment archive?")
+        raise ImportFormatError(
+            f"{name}: no comments found (expected 'Name says:' and a date "
+            "line under it); is this a comment archive?"
+        )
     title = _title(first_page, removed, {id(lines[i]) for i in starts})
     columns = _depths([lines[i].x for i in starts])
     for i, line in enumerate(lines):
         m = _SAYS_RE.match(line.text)
-        if i not in starts and m and not m.group("rest") and len(m.group("name").split()) <= 4 \
-                and min(abs(x - line.x) for x in columns) < 3:
+        if (
+            i not in starts
+            and m
+            and not m.group("rest")
+            and len(m.group("name").split()) <= 4
+            and min(abs(x - line.x) for x in columns) < 3
+        ):
             starts[i] = None  # a comment whose date line is missing or unreadable
     order = sorted(starts)
     step = _line_step(lines)
@@ -236,8 +276,12 @@ def _read_comments(batch: c.Batch, name: str, slug: str, lines: list[_Line],
     for k, i in enumerate(order):
         where = f"{name}: page {lines[i].page}"
         if starts[i] is None:
-            batch.skip("comment", c.UNPARSEABLE, where,
-                       f"{lines[i].text!r} is not followed by a date line; copy it by hand")
+            batch.skip(
+                "comment",
+                c.UNPARSEABLE,
+                where,
+                f"{lines[i].text!r} is not followed by a date line; copy it by hand",
+            )
             continue
         author, when, body_start = starts[i]
         end = order[k + 1] if k + 1 < len(order) else len(lines)
@@ -251,15 +295,35 @@ def _read_comments(batch: c.Batch, name: str, slug: str, lines: list[_Line],
             stack.pop()
         seed = f"{slug}|{author}|{when.isoformat()}|{c.normalise_text(body)[:300]}"
         cid = "pdf-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
-        batch.comments.append(c.SourceComment(
-            id=cid, article=slug, author=author.strip(), date=when, body=body,
-            parent=stack[-1][1] if stack else None, where=where))
+        batch.comments.append(
+            c.SourceComment(
+                id=cid,
+                article=slug,
+                author=author.strip(),
+                date=when,
+                body=body,
+                parent=stack[-1][1] if stack else None,
+                where=where,
+            )
+        )
         stack.append((depth, cid))
         first_date = min(first_date or when, when)
     orphans = [ln for ln in lines[: order[0]] if ln.page > 1]
     if orphans:
-        batch.skip("comment", c.UNPARSEABLE, f"{name}: page {orphans[0].page}",
-                   f"text before the first comment: {orphans[0].text[:60]!r}")
-    batch.articles.append(c.SourceArticle(
-        key=slug, slug=slug, title=title, date=(first_date or c.dt.datetime.now()).date(),
-        body=title, where=name, fixed=True))
+        batch.skip(
+            "comment",
+            c.UNPARSEABLE,
+            f"{name}: page {orphans[0].page}",
+            f"text before the first comment: {orphans[0].text[:60]!r}",
+        )
+    batch.articles.append(
+        c.SourceArticle(
+            key=slug,
+            slug=slug,
+            title=title,
+            date=(first_date or c.dt.datetime.now()).date(),
+            body=title,
+            where=name,
+            fixed=True,
+        )
+    )

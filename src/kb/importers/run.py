@@ -16,16 +16,24 @@ SOURCES = ("wxr", "html", "pdf", "csv")
 SHOWN_SLUGS = 12
 
 
-def read_batch(source: str, files: list[Path], *, article: str | None = None,
-               include_pages: bool = False, mapping: dict[str, str] | None = None,
-               progress: Progress | None = None, corpus: Path | None = None) -> Batch:
+def read_batch(
+    source: str,
+    files: list[Path],
+    *,
+    article: str | None = None,
+    include_pages: bool = False,
+    mapping: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    corpus: Path | None = None,
+) -> Batch:
     """Read the files of one source kind into a batch, without touching the corpus."""
     files = [Path(f) for f in files]
     if source == "wxr":
         from kb.importers.wxr import read_wxr
 
-        return _join(source, files, lambda f: read_wxr(f, include_pages=include_pages,
-                                                       progress=progress))
+        return _join(
+            source, files, lambda f: read_wxr(f, include_pages=include_pages, progress=progress)
+        )
     if source == "html":
         from kb.importers.html import read_pages
 
@@ -34,14 +42,19 @@ def read_batch(source: str, files: list[Path], *, article: str | None = None,
         from kb.importers.pdf import read_archive
 
         if not article:
-            raise UsageError("kb import pdf needs --article SLUG (the article the comments are "
-                             f"under){_known_slugs(corpus)}")
+            raise UsageError(
+                "kb import pdf needs --article SLUG (the article the comments are "
+                f"under){_known_slugs(corpus)}"
+            )
         return _join(source, files, lambda f: read_archive(f, article, progress=progress))
     if source == "csv":
         from kb.importers.table import read_table
 
-        return _join(source, files, lambda f: read_table(f, mapping or {}, article=article,
-                                                         progress=progress))
+        return _join(
+            source,
+            files,
+            lambda f: read_table(f, mapping or {}, article=article, progress=progress),
+        )
     raise UsageError(f"unknown source {source!r}: use one of {', '.join(SOURCES)}")
 
 
@@ -65,9 +78,11 @@ def check_article(corpus: Path, article: str) -> None:
         return
     slugs = [p.stem for p in folder.glob("*.md")]
     if difflib.get_close_matches(article, slugs, n=1, cutoff=0.8):
-        raise UsageError(f"--article {article}: no such article in {folder}"
-                         f"{_known_slugs(corpus, article)} (a slug not close to any "
-                         "existing one makes a new article)")
+        raise UsageError(
+            f"--article {article}: no such article in {folder}"
+            f"{_known_slugs(corpus, article)} (a slug not close to any "
+            "existing one makes a new article)"
+        )
 
 
 def _join(source: str, files: list[Path], read: Callable[[Path], Batch]) -> Batch:
@@ -90,24 +105,41 @@ def _join(source: str, files: list[Path], read: Callable[[Path], Batch]) -> Batc
         if not joined.site.author and batch.site.author:
             joined.site = batch.site
     if files and not joined.files:
-        raise ImportFormatError(f"none of the {len(files)} files could be read: "
-                                + "; ".join(joined.failed))
+        raise ImportFormatError(
+            f"none of the {len(files)} files could be read: " + "; ".join(joined.failed)
+        )
     return joined
 
 
-def import_files(source: str, files: list[Path], corpus: Path, *, article: str | None = None,
-                 include_pages: bool = False, mapping: dict[str, str] | None = None,
-                 author: str | None = None, dry_run: bool = False,
-                 progress: Progress | None = None) -> Report:
+def import_files(
+    source: str,
+    files: list[Path],
+    corpus: Path,
+    *,
+    article: str | None = None,
+    include_pages: bool = False,
+    mapping: dict[str, str] | None = None,
+    author: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> Report:
     """Import files into the corpus folder; return the report (nothing written on a dry run)."""
     corpus = Path(corpus)
     if article is not None and not valid_slug(article):
-        raise UsageError(f"--article {shown(article)} is not an article slug ({SLUG_RULE}); "
-                         "nothing was imported")
+        raise UsageError(
+            f"--article {shown(article)} is not an article slug ({SLUG_RULE}); nothing was imported"
+        )
     if source == "pdf" and article:
         check_article(corpus, article)
-    batch = read_batch(source, files, article=article, include_pages=include_pages,
-                       mapping=mapping, progress=progress, corpus=corpus)
+    batch = read_batch(
+        source,
+        files,
+        article=article,
+        include_pages=include_pages,
+        mapping=mapping,
+        progress=progress,
+        corpus=corpus,
+    )
     if dry_run:
         changes, report = plan_import(batch, corpus, author=author)
         report.dry_run = True

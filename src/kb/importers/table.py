@@ -36,36 +36,49 @@ def _columns(header: list[str], mapping: dict[str, str], name: str) -> dict[str,
         if wanted.strip().casefold() in folded:
             columns[field] = folded.index(wanted.strip().casefold())
         elif field in mapping:
-            raise ImportFormatError(f"{name}:1: no column {wanted!r} for {field}; the columns are "
-                                    f"{', '.join(repr(h) for h in header)}")
+            raise ImportFormatError(
+                f"{name}:1: no column {wanted!r} for {field}; the columns are "
+                f"{', '.join(repr(h) for h in header)}"
+            )
     for field in ("question", "date"):
         if field not in columns:
-            raise ImportFormatError(f"{name}:1: no {field} column; name it with "
-                                    f"--map {field}=COLUMN (columns: {', '.join(header)})")
+            raise ImportFormatError(
+                f"{name}:1: no {field} column; name it with "
+                f"--map {field}=COLUMN (columns: {', '.join(header)})"
+            )
     return columns
 
 
-def read_table(path: Path, mapping: dict[str, str], article: str | None = None,
-               progress: c.Progress | None = None) -> c.Batch:
+def read_table(
+    path: Path,
+    mapping: dict[str, str],
+    article: str | None = None,
+    progress: c.Progress | None = None,
+) -> c.Batch:
     """Read a question/answer table into a batch: one question and its reply per row."""
     path = Path(path)
     name = str(path)
     text = c.decode_text(c.read_bytes(path, "a CSV table"), name)
     if "\x00" in text:
-        raise ImportFormatError(f"{name}:{text[:text.index(chr(0))].count(chr(10)) + 1}: "
-                                "binary data, not a CSV table")
+        raise ImportFormatError(
+            f"{name}:{text[: text.index(chr(0))].count(chr(10)) + 1}: binary data, not a CSV table"
+        )
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
     try:
         rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise ImportFormatError(f"{name}:{reader.line_num}: not a readable CSV table: {exc}") from None
+        raise ImportFormatError(
+            f"{name}:{reader.line_num}: not a readable CSV table: {exc}"
+        ) from None
     rows = [(n, row) for n, row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise ImportFormatError(f"{name}: empty table")
     columns = _columns(rows[0][1], mapping, name)
     if "topic" not in columns and not article:
-        raise UsageError(f"{name}: no topic column: name one with --map topic=COLUMN, or put "
-                         "every row under one article with --article SLUG")
+        raise UsageError(
+            f"{name}: no topic column: name one with --map topic=COLUMN, or put "
+            "every row under one article with --article SLUG"
+        )
     batch = c.Batch(source="csv", files=[name])
     articles: dict[str, c.SourceArticle] = {}
     body_rows = rows[1:]
@@ -82,8 +95,14 @@ def _cell(row: list[str], columns: dict[str, int], field: str) -> str:
     return row[index].strip() if index is not None and index < len(row) else ""
 
 
-def _read_row(batch: c.Batch, articles: dict[str, c.SourceArticle], where: str, row: list[str],
-              columns: dict[str, int], article: str | None) -> None:
+def _read_row(
+    batch: c.Batch,
+    articles: dict[str, c.SourceArticle],
+    where: str,
+    row: list[str],
+    columns: dict[str, int],
+    article: str | None,
+) -> None:
     question = html_to_markdown(_cell(row, columns, "question"), links=False)
     raw_date = _cell(row, columns, "date")
     when = c.parse_when(raw_date)
@@ -103,16 +122,28 @@ def _read_row(batch: c.Batch, articles: dict[str, c.SourceArticle], where: str, 
         return
     known = articles.get(key)
     if known is None:
-        articles[key] = c.SourceArticle(key=key, slug=slug, title=title, date=when.date(),
-                                        body=title, where=where, fixed=fixed)
+        articles[key] = c.SourceArticle(
+            key=key, slug=slug, title=title, date=when.date(), body=title, where=where, fixed=fixed
+        )
     elif when.date() < known.date:
         known.date = when.date()
     author = _cell(row, columns, "author") or "Anonymous"
     seed = f"{author}|{when.isoformat()}|{c.normalise_text(question)}"
     cid = "csv-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
-    batch.comments.append(c.SourceComment(id=cid, article=key, author=author, date=when,
-                                          body=question, where=where))
+    batch.comments.append(
+        c.SourceComment(id=cid, article=key, author=author, date=when, body=question, where=where)
+    )
     answer = html_to_markdown(_cell(row, columns, "answer"), links=False)
     if answer:
-        batch.comments.append(c.SourceComment(id=f"{cid}-a", article=key, author="", date=when,
-                                              body=answer, parent=cid, by_author=True, where=where))
+        batch.comments.append(
+            c.SourceComment(
+                id=f"{cid}-a",
+                article=key,
+                author="",
+                date=when,
+                body=answer,
+                parent=cid,
+                by_author=True,
+                where=where,
+            )
+        )

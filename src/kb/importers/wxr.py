@@ -41,8 +41,21 @@ _NS_RE = (
     (re.compile(r"wellformedweb\.org/commentapi/"), "wfw"),
 )
 _FAMILIES = {"wp", "excerpt", "content", "dc", "wfw"}
-_RSS = {"rss", "channel", "item", "title", "link", "description", "pubDate", "language",
-        "generator", "guid", "category", "image", "url"}
+_RSS = {
+    "rss",
+    "channel",
+    "item",
+    "title",
+    "link",
+    "description",
+    "pubDate",
+    "language",
+    "generator",
+    "guid",
+    "category",
+    "image",
+    "url",
+}
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""")
 _SKIPPED_CATEGORIES = {"uncategorized"}
 _OPEN, _CLOSE = b"<![CDATA[", b"]]>"
@@ -80,8 +93,11 @@ class _Builder(ContentHandler):
 
     def startElement(self, name, attrs):  # noqa: N802 - the name SAX calls
         scope = self.scopes[-1]
-        declared = {k.partition(":")[2]: v for k, v in attrs.items()
-                    if k == "xmlns" or k.startswith("xmlns:")}
+        declared = {
+            k.partition(":")[2]: v
+            for k, v in attrs.items()
+            if k == "xmlns" or k.startswith("xmlns:")
+        }
         if declared:
             scope = {**scope, **declared}
         self.scopes.append(scope)
@@ -114,9 +130,9 @@ def _balance_cdata(raw: bytes) -> bytes | None:
                 depth, j, changed = depth + 1, opening + len(_OPEN), True
             else:
                 depth, j = depth - 1, closing + len(_CLOSE)
-        while raw.startswith(_CLOSE, j) and raw[j + 3:].lstrip().startswith(b"<"):
+        while raw.startswith(_CLOSE, j) and raw[j + 3 :].lstrip().startswith(b"<"):
             j, changed = j + len(_CLOSE), True  # a stray "]]>" that belongs to the text
-        inner = raw[start + len(_OPEN): j - len(_CLOSE)]
+        inner = raw[start + len(_OPEN) : j - len(_CLOSE)]
         out.append(_OPEN + inner.replace(_CLOSE, b"]]]]><![CDATA[>") + _CLOSE)
         i = j
     out.append(raw[i:])
@@ -139,7 +155,8 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
     m = _ENCODING_RE.match(raw[:300])
     declared = m.group(1).decode("ascii") if m else "utf-8"
     if declared.lower().replace("_", "-") in ("utf-8", "utf8") and not raw.startswith(
-            (b"\xff\xfe", b"\xfe\xff")):
+        (b"\xff\xfe", b"\xfe\xff")
+    ):
         c.decode_text(raw, name)  # a clear line for a Latin-1 file that claims UTF-8
     reader = DefusedExpatParser()  # namespaces off: prefixes are resolved in _Builder
     target = _Builder(reader)
@@ -159,8 +176,9 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
         what = exc.getMessage()
         if what.startswith("no element found") or what.startswith("unclosed token"):
             what = "the XML ends too early (a truncated export?)"
-        raise ImportFormatError(f"{name}:{line}: not well-formed XML: {what} (column {column + 1})"
-                                ) from None
+        raise ImportFormatError(
+            f"{name}:{line}: not well-formed XML: {what} (column {column + 1})"
+        ) from None
     except (LookupError, ValueError, UnicodeError):
         # expat hands the declared encoding to Python's codecs: an unknown name, a codec
         # that is not for text, or a multi-byte one expat cannot use
@@ -234,8 +252,9 @@ def _site_info(channel: ElementTree.Element, creators: Counter) -> c.SiteInfo:
     name = html.unescape(authors.get(main) or main)
     aliases = tuple(a for a in (main,) if a and a.casefold() != name.casefold())
     base = _text(channel, "wp:base_blog_url") or _text(channel, "link")
-    return c.SiteInfo(title=_plain(_text(channel, "title")), author=name, aliases=aliases,
-                      base_url=base)
+    return c.SiteInfo(
+        title=_plain(_text(channel, "title")), author=name, aliases=aliases, base_url=base
+    )
 
 
 def _comment_skip(comment: ElementTree.Element) -> str | None:
@@ -271,8 +290,11 @@ def _post_skip(item: ElementTree.Element, include_pages: bool) -> tuple[str, str
 def _describe(channel: ElementTree.Element, root: ElementTree.Element, version: str) -> str:
     """Return what wrote the export: "WordPress export 1.2 (WordPress.com)", or self-hosted."""
     generator = _text(channel, "generator")
-    hosts = {(urlsplit(u if "//" in u else "//" + u).hostname or "").lower()
-             for u in (generator, _text(channel, "wp:base_site_url")) if u}
+    hosts = {
+        (urlsplit(u if "//" in u else "//" + u).hostname or "").lower()
+        for u in (generator, _text(channel, "wp:base_site_url"))
+        if u
+    }
     if any(h == "wordpress.com" or h.endswith(".wordpress.com") for h in hosts):
         return f"WordPress export {version} (WordPress.com)"
     m = re.search(r"[?&]v=([\w.-]+)", generator)
@@ -280,7 +302,9 @@ def _describe(channel: ElementTree.Element, root: ElementTree.Element, version: 
     return f"WordPress export {version} ({where})"
 
 
-def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | None = None) -> c.Batch:
+def read_wxr(
+    path: Path, include_pages: bool = False, progress: c.Progress | None = None
+) -> c.Batch:
     """Read a WordPress export into a batch of articles and comments, accounting for every item."""
     path = Path(path)
     name = str(path)
@@ -292,13 +316,17 @@ def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | Non
     version = _text(channel, "wp:wxr_version")
     if not re.fullmatch(r"1\.\d+", version):
         what = f"unknown version {version!r}" if version else "no <wp:wxr_version>"
-        raise ImportFormatError(f"{name}:1: not a WordPress export: {what} "
-                                "(export again with Tools > Export in WordPress)")
+        raise ImportFormatError(
+            f"{name}:1: not a WordPress export: {what} "
+            "(export again with Tools > Export in WordPress)"
+        )
     batch = c.Batch(source="wxr", files=[name])
     batch.formats[name] = _describe(channel, root, version)
     items = channel.findall("item")
-    author_ids = {_text(a, "wp:author_login"): _text(a, "wp:author_id")
-                  for a in _children(channel, "wp:author")}
+    author_ids = {
+        _text(a, "wp:author_login"): _text(a, "wp:author_id")
+        for a in _children(channel, "wp:author")
+    }
     creators: Counter = Counter()
     for n, item in enumerate(items, 1):
         if progress:
@@ -308,41 +336,74 @@ def read_wxr(path: Path, include_pages: bool = False, progress: c.Progress | Non
     return batch
 
 
-def _read_item(batch: c.Batch, item, name: str, lines: dict[int, int], include_pages: bool,
-               author_ids: dict[str, str], creators: Counter) -> None:
+def _read_item(
+    batch: c.Batch,
+    item,
+    name: str,
+    lines: dict[int, int],
+    include_pages: bool,
+    author_ids: dict[str, str],
+    creators: Counter,
+) -> None:
     where = f"{name}:{lines.get(id(item), 0)}"
     post_id = _text(item, "wp:post_id") or str(lines.get(id(item), 0))
     title = _plain(_text(item, "title")) or f"Post {post_id}"
     skip = _post_skip(item, include_pages)
-    date = _wp_date(_text(item, "wp:post_date")) or _wp_date(_text(item, "wp:post_date_gmt")) \
+    date = (
+        _wp_date(_text(item, "wp:post_date"))
+        or _wp_date(_text(item, "wp:post_date_gmt"))
         or _rss_date(_text(item, "pubDate"))
+    )
     comments = _children(item, "wp:comment")
     if skip is None and date is None:
         # WordPress itself imports an undated post; so does kb, dated by its first comment
-        dates = [d for com in comments if not _comment_skip(com)
-                 for d in [_wp_date(_text(com, "wp:comment_date"))] if d]
+        dates = [
+            d
+            for com in comments
+            if not _comment_skip(com)
+            for d in [_wp_date(_text(com, "wp:comment_date"))]
+            if d
+        ]
         date = min(dates, default=None) or dt.datetime.combine(dt.date.today(), dt.time())
-        batch.notes.append(f"{where}: {title!r} has no date; dated {date:%Y-%m-%d} "
-                           f"({'its first comment' if dates else 'today'}): set `date:` in "
-                           "its article file if you know it")
+        batch.notes.append(
+            f"{where}: {title!r} has no date; dated {date:%Y-%m-%d} "
+            f"({'its first comment' if dates else 'today'}): set `date:` in "
+            "its article file if you know it"
+        )
     if skip is not None:
         batch.skip("article", skip[0], where, f"{title!r}: {skip[1]}")
         for comment in comments:
             reason = _comment_skip(comment) or c.POST_NOT_IMPORTED
-            batch.skip("comment", reason, f"{name}:{lines.get(id(comment), 0)}",
-                       f"on {title!r}, which is not imported")
+            batch.skip(
+                "comment",
+                reason,
+                f"{name}:{lines.get(id(comment), 0)}",
+                f"on {title!r}, which is not imported",
+            )
         return
     creator = _text(item, "dc:creator")
     creators[creator] += 1
     key = f"wp:{post_id}"
     body = html_to_markdown(_text(item, "content:encoded"))
     summary = _plain(_text(item, "excerpt:encoded"))
-    slug = (c.slugify(unquote(_text(item, "wp:post_name")), fallback="")
-            or c.slug_from_url(_text(item, "link")) or c.slugify(title))
-    batch.articles.append(c.SourceArticle(
-        key=key, slug=slug, title=title, date=date.date(), body=body or summary or title,
-        tags=_item_tags(item), url=_text(item, "link"), summary=summary, where=where,
-    ))
+    slug = (
+        c.slugify(unquote(_text(item, "wp:post_name")), fallback="")
+        or c.slug_from_url(_text(item, "link"))
+        or c.slugify(title)
+    )
+    batch.articles.append(
+        c.SourceArticle(
+            key=key,
+            slug=slug,
+            title=title,
+            date=date.date(),
+            body=body or summary or title,
+            tags=_item_tags(item),
+            url=_text(item, "link"),
+            summary=summary,
+            where=where,
+        )
+    )
     owner = author_ids.get(creator, "")
     for comment in comments:
         _read_comment(batch, comment, f"{name}:{lines.get(id(comment), 0)}", key, post_id, owner)
@@ -355,7 +416,8 @@ def _read_comment(batch: c.Batch, comment, where: str, key: str, post_id: str, o
         batch.skip("comment", reason, where, f"comment {comment_id}")
         return
     date = _wp_date(_text(comment, "wp:comment_date")) or _wp_date(
-        _text(comment, "wp:comment_date_gmt"))
+        _text(comment, "wp:comment_date_gmt")
+    )
     body = html_to_markdown(_text(comment, "wp:comment_content"), links=False)
     if date is None or not body:
         what = "no valid date" if date is None else "empty text"
@@ -363,9 +425,15 @@ def _read_comment(batch: c.Batch, comment, where: str, key: str, post_id: str, o
         return
     parent = _text(comment, "wp:comment_parent")
     user = _text(comment, "wp:comment_user_id")
-    batch.comments.append(c.SourceComment(
-        id=f"wp-{post_id}-{comment_id}", article=key,
-        author=_plain(_text(comment, "wp:comment_author")) or "Anonymous",
-        date=date, body=body, parent=f"wp-{post_id}-{parent}" if parent not in ("", "0") else None,
-        by_author=bool(owner) and user not in ("", "0") and user == owner, where=where,
-    ))
+    batch.comments.append(
+        c.SourceComment(
+            id=f"wp-{post_id}-{comment_id}",
+            article=key,
+            author=_plain(_text(comment, "wp:comment_author")) or "Anonymous",
+            date=date,
+            body=body,
+            parent=f"wp-{post_id}-{parent}" if parent not in ("", "0") else None,
+            by_author=bool(owner) and user not in ("", "0") and user == owner,
+            where=where,
+        )
+    )

@@ -34,8 +34,9 @@ Progress = Callable[[int, int, str], None]
 
 def folder_for(site: dict, corpus_dir: str | Path | None) -> Path:
     """Return the model folder a manifest's site names."""
-    return semantic_model.model_folder(site.get("embedding_model", "") or "",
-                                       Path(corpus_dir) if corpus_dir else None)
+    return semantic_model.model_folder(
+        site.get("embedding_model", "") or "", Path(corpus_dir) if corpus_dir else None
+    )
 
 
 def _docs(gen: Path) -> Iterator[tuple[int, dict]]:
@@ -59,8 +60,10 @@ def _changed_docs(gen: Path, old_gen: Path, before: dict) -> tuple[list, dict] |
     if new is None or old is None or "ids" not in before:
         return None
     old_digest = {d: g for a in old.values() for d, g in a["docs"].items()}
-    known = {i.decode("utf-8", "surrogatepass"): d
-             for i, d in zip(before["ids"].tolist(), before["digests"].tolist(), strict=True)}
+    known = {
+        i.decode("utf-8", "surrogatepass"): d
+        for i, d in zip(before["ids"].tolist(), before["digests"].tolist(), strict=True)
+    }
     ix = whoosh_index.open_dir(str(gen))
     try:
         with ix.searcher() as s:
@@ -96,8 +99,15 @@ def _changed_docs(gen: Path, old_gen: Path, before: dict) -> tuple[list, dict] |
         ix.close()
 
 
-def attach(gen: Path, index_dir: Path, folder: Path, *, old_gen: Path | None = None,
-           progress: Progress | None = None, purge: bool = False) -> VectorReport:
+def attach(
+    gen: Path,
+    index_dir: Path,
+    folder: Path,
+    *,
+    old_gen: Path | None = None,
+    progress: Progress | None = None,
+    purge: bool = False,
+) -> VectorReport:
     """Give a new generation, before its swap, the vectors the cache has and the few it lacks.
 
     Texts are embedded here only when the previous generation had all its vectors (then
@@ -107,20 +117,28 @@ def attach(gen: Path, index_dir: Path, folder: Path, *, old_gen: Path | None = N
     """
     key = semantic_model.model_key(folder)
     before = read_vectors(old_gen) if old_gen else None
-    keeps_up = (before is not None and str(before["model"]) == key
-                and bool(before.get("complete", False)))
+    keeps_up = (
+        before is not None and str(before["model"]) == key and bool(before.get("complete", False))
+    )
     cache = EmbeddingCache(index_dir, key)
     quick = _changed_docs(gen, old_gen, before) if keeps_up and not purge else None
     if quick is not None and all(f.get("key") is None or f["key"] in cache for _, f in quick[0]):
         docs, bodies = quick
     else:  # read every document (a full build, a purge, or an older generation's file)
         docs, bodies = _docs(gen), None
-    report = fill(gen, docs, cache, lambda: semantic_model.load(folder), key,
-                  budget=INLINE if keeps_up else 0, progress=progress, bodies=bodies)
+    report = fill(
+        gen,
+        docs,
+        cache,
+        lambda: semantic_model.load(folder),
+        key,
+        budget=INLINE if keeps_up else 0,
+        progress=progress,
+        bodies=bodies,
+    )
     if purge:
         for other in EmbeddingCache.models(index_dir):
-            EmbeddingCache(index_dir, other).keep_only(
-                report.keys if other == key else set())
+            EmbeddingCache(index_dir, other).keep_only(report.keys if other == key else set())
     return report
 
 
@@ -138,8 +156,12 @@ def _step_lock(index_dir: Path) -> Iterator[bool]:
         os.close(fd)
 
 
-def complete(index_dir: Path, *, progress: Progress | None = None,
-             should_stop: Callable[[], bool] | None = None) -> VectorReport | None:
+def complete(
+    index_dir: Path,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> VectorReport | None:
     """Embed what the live generation still lacks; None if another process is doing it.
 
     Goes on with the next generation if a build swapped one in meanwhile.
@@ -161,8 +183,15 @@ def complete(index_dir: Path, *, progress: Progress | None = None,
             folder = folder_for(manifest.get("site", {}), manifest.get("corpus"))
             key = semantic_model.model_key(folder)
             cache = EmbeddingCache(index_dir, key)
-            report = fill(gen, _docs(gen), cache, lambda f=folder: semantic_model.load(f), key,
-                          progress=progress, should_stop=should_stop)
+            report = fill(
+                gen,
+                _docs(gen),
+                cache,
+                lambda f=folder: semantic_model.load(f),
+                key,
+                progress=progress,
+                should_stop=should_stop,
+            )
             if report.complete:  # the vectors of a model no longer named are of no use
                 for other in EmbeddingCache.models(index_dir):
                     if other != key:
@@ -180,5 +209,9 @@ def status(gen: Path | None, documents: int) -> dict:
     data = read_vectors(gen, ("docnums", "model", "complete")) if gen else None
     if data is None or not {"docnums", "model"} <= data.keys():
         return {"rows": 0, "documents": documents, "model": "", "complete": False}
-    return {"rows": int(len(data["docnums"])), "documents": documents,
-            "model": str(data["model"]), "complete": bool(data.get("complete", False))}
+    return {
+        "rows": int(len(data["docnums"])),
+        "documents": documents,
+        "model": str(data["model"]),
+        "complete": bool(data.get("complete", False)),
+    }

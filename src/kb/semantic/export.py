@@ -34,8 +34,9 @@ def export(source: Path, target: Path, name: str, max_tokens: int = 256) -> None
             self.encoder = encoder
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
+            out = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(out.dtype)
             mean = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
@@ -44,28 +45,51 @@ def export(source: Path, target: Path, name: str, max_tokens: int = 256) -> None
     model = Pooled(AutoModel.from_pretrained(str(source))).eval()
     ids = torch.ones((2, 16), dtype=torch.int64)
     fp32 = target / "model-fp32.onnx"
-    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-               "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
+    dynamic = {
+        "input_ids": {0: "batch", 1: "tokens"},
+        "attention_mask": {0: "batch", 1: "tokens"},
+        "token_type_ids": {0: "batch", 1: "tokens"},
+        "embedding": {0: "batch"},
+    }
     with torch.no_grad():
-        torch.onnx.export(model, (ids, ids, torch.zeros_like(ids)), str(fp32),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["embedding"], dynamic_axes=dynamic, opset_version=17,
-                          dynamo=False)
+        torch.onnx.export(
+            model,
+            (ids, ids, torch.zeros_like(ids)),
+            str(fp32),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["embedding"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
     # per output channel: cosine 0.99 to the float model (0.94 with one scale per tensor)
-    quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8,
-                     per_channel=True)
+    quantize_dynamic(
+        str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True
+    )
     fp32.unlink()
     shutil.copy(source / "tokenizer.json", target / "tokenizer.json")
     dims = model.encoder.config.hidden_size
-    (target / "kb-model.json").write_text(json.dumps(
-        {"name": name, "dimensions": dims, "max_tokens": max_tokens,
-     "quantized": "int8 per channel"},
-        indent=1) + "\n", "utf-8")
+    (target / "kb-model.json").write_text(
+        json.dumps(
+            {
+                "name": name,
+                "dimensions": dims,
+                "max_tokens": max_tokens,
+                "quantized": "int8 per channel",
+            },
+            indent=1,
+        )
+        + "\n",
+        "utf-8",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m kb.semantic.export", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m kb.semantic.export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("source", type=Path)
     p.add_argument("target", type=Path)
     p.add_argument("--name", required=True, help="the model's name, recorded with its vectors")

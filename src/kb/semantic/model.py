@@ -52,8 +52,9 @@ class Embedder:
             self.dimensions = int(meta["dimensions"])
             self.max_tokens = int(meta.get("max_tokens", 256))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"{folder}: not an embedding model folder "
-                             f"(kb-model.json: {exc.__class__.__name__})") from None
+            raise ModelError(
+                f"{folder}: not an embedding model folder (kb-model.json: {exc.__class__.__name__})"
+            ) from None
         weights = folder / "model.onnx"
         try:
             self.key = f"{self.name}-{_file_digest(weights)}"
@@ -62,11 +63,13 @@ class Embedder:
             opts.intra_op_num_threads = threads or max(1, min(4, os.cpu_count() or 1))
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(weights), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                str(weights), opts, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime and tokenizers raise their own types
-            raise ModelError(f"{folder}: cannot load the embedding model: "
-                             f"{str(exc).splitlines()[0][:200]}") from None
+            raise ModelError(
+                f"{folder}: cannot load the embedding model: {str(exc).splitlines()[0][:200]}"
+            ) from None
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()  # batches are padded here, to their longest text
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -81,7 +84,7 @@ class Embedder:
         # texts of similar length share a batch: less padding, less work
         order = sorted(range(len(cut)), key=lambda i: len(cut[i]))
         for start in range(0, len(order), batch):
-            rows = order[start:start + batch]
+            rows = order[start : start + batch]
             out[rows] = self._run([cut[i] for i in rows])
         return out
 
@@ -91,8 +94,8 @@ class Embedder:
         ids = np.zeros((len(encs), width), dtype=np.int64)
         mask = np.zeros_like(ids)
         for i, e in enumerate(encs):
-            ids[i, :len(e.ids)] = e.ids
-            mask[i, :len(e.ids)] = 1
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -122,8 +125,9 @@ def model_key(folder: Path) -> str:
         name = json.loads((folder / "kb-model.json").read_text("utf-8"))["name"]
         return f"{name}-{_file_digest(folder / 'model.onnx')}"
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{folder}: not an embedding model folder "
-                         f"({exc.__class__.__name__})") from None
+        raise ModelError(
+            f"{folder}: not an embedding model folder ({exc.__class__.__name__})"
+        ) from None
 
 
 _LOADED: dict[str, Embedder] = {}

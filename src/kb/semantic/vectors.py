@@ -67,8 +67,7 @@ def doc_text(fields: dict, answered: str = "") -> str:
 
 def digest(text: str) -> bytes:
     """Return the cache key of a text."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"),
-                           digest_size=DIGEST_BYTES).digest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,8 +170,9 @@ class EmbeddingCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         q, scale = quantize(vectors)
         name = f"part-{time.time_ns():020d}-{os.getpid()}.npz"
-        _save_npz(self.folder / name, digests=np.array(keys, dtype=f"S{DIGEST_BYTES}"),
-                  q=q, scale=scale)
+        _save_npz(
+            self.folder / name, digests=np.array(keys, dtype=f"S{DIGEST_BYTES}"), q=q, scale=scale
+        )
         self._names.add(name)
         n = len(self._parts)
         self._parts.append((q, scale))
@@ -186,13 +186,20 @@ class EmbeddingCache:
         kept = [k for k in self._rows if k in keys]
         if len(kept) == len(self._rows):
             return
-        q, scale = self.get(kept) if kept else (np.zeros((0, self._width()), np.int8),
-                                                np.zeros(0, np.float32))
+        q, scale = (
+            self.get(kept)
+            if kept
+            else (np.zeros((0, self._width()), np.int8), np.zeros(0, np.float32))
+        )
         old = sorted(self.folder.glob("part-*.npz"))
         name = f"part-{time.time_ns():020d}-{os.getpid()}.npz"
         if kept:
-            _save_npz(self.folder / name, digests=np.array(kept, dtype=f"S{DIGEST_BYTES}"),
-                      q=q, scale=scale)
+            _save_npz(
+                self.folder / name,
+                digests=np.array(kept, dtype=f"S{DIGEST_BYTES}"),
+                q=q,
+                scale=scale,
+            )
         for p in old:
             p.unlink(missing_ok=True)
         fsync_dir(self.folder)
@@ -219,9 +226,15 @@ class VectorReport:
 
     def as_dict(self) -> dict:
         """Return the report as plain data for JSON."""
-        return {"documents": self.documents, "embedded": self.embedded, "reused": self.reused,
-                "missing": self.missing, "complete": self.complete,
-                "seconds": round(self.seconds, 3), "model": self.model}
+        return {
+            "documents": self.documents,
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "missing": self.missing,
+            "complete": self.complete,
+            "seconds": round(self.seconds, 3),
+            "model": self.model,
+        }
 
 
 SEARCHED = ("docnums", "q", "scale", "model", "complete")  # what search reads of a file
@@ -237,10 +250,18 @@ def read_vectors(gen: Path, keys: tuple[str, ...] | None = None) -> dict | None:
     return data
 
 
-def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, embedder_fn,
-         model_key: str, *, budget: int | None = None, progress: Progress | None = None,
-         should_stop: Callable[[], bool] | None = None,
-         bodies: dict[str, str] | None = None) -> VectorReport:
+def fill(
+    gen: Path,
+    docs: Iterable[tuple[int, dict]],
+    cache: EmbeddingCache,
+    embedder_fn,
+    model_key: str,
+    *,
+    budget: int | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    bodies: dict[str, str] | None = None,
+) -> VectorReport:
     """Give a generation's documents their vectors: from the cache, else embedded now.
 
     ``docs`` are (document number, stored fields) of the generation's live documents; a
@@ -256,8 +277,9 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
     numbers, ids, keys, texts = [], [], [], {}
     live = [(d, f) for d, f in docs if not f.get("redacted")]
     bodies = dict(bodies or {})
-    bodies.update((f["id"], f["body"]) for _, f in live
-                  if "body" in f and f["kind"] != KIND_SECTION)
+    bodies.update(
+        (f["id"], f["body"]) for _, f in live if "body" in f and f["kind"] != KIND_SECTION
+    )
     for docnum, fields in live:
         key = fields.get("key")
         if key is None:
@@ -280,7 +302,7 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
     for at in range(0, len(todo), PART):
         if should_stop and should_stop():
             break
-        chunk = todo[at:at + PART]
+        chunk = todo[at : at + PART]
         vectors = embedder_fn().embed([t for _, t in chunk])
         cache.add([k for k, _ in chunk], vectors)
         done += len(chunk)
@@ -294,30 +316,46 @@ def fill(gen: Path, docs: Iterable[tuple[int, dict]], cache: EmbeddingCache, emb
             written = _write_gen(gen, numbers, ids, keys, cache, model_key, None)
             stale, last = False, time.monotonic()
     if written < 0 or stale:
-        written = _write_gen(gen, numbers, ids, keys, cache, model_key,
-                             old if written < 0 else None)
+        written = _write_gen(
+            gen, numbers, ids, keys, cache, model_key, old if written < 0 else None
+        )
     report.missing = report.documents - max(written, 0)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _write_gen(gen: Path, numbers: list[int], ids: list[str], keys: list[bytes],
-               cache: EmbeddingCache, model_key: str, old: dict | None) -> int:
+def _write_gen(
+    gen: Path,
+    numbers: list[int],
+    ids: list[str],
+    keys: list[bytes],
+    cache: EmbeddingCache,
+    model_key: str,
+    old: dict | None,
+) -> int:
     have = [i for i, k in enumerate(keys) if k in cache]
     rows = np.array([numbers[i] for i in have], dtype=np.int64)
-    if (old is not None and str(old["model"]) == model_key
-            and bool(old.get("complete", False)) == (len(have) == len(keys))
-            and np.array_equal(old["docnums"], rows)):
+    if (
+        old is not None
+        and str(old["model"]) == model_key
+        and bool(old.get("complete", False)) == (len(have) == len(keys))
+        and np.array_equal(old["docnums"], rows)
+    ):
         return len(have)  # nothing new to write
     q, scale = cache.get([keys[i] for i in have])
     if not gen.is_dir():
         return len(have)  # the generation was retired while its vectors were being made
     # ids as UTF-8 bytes: numpy's str arrays take four bytes a character
-    _save_npz(Path(gen) / VECTORS, docnums=rows,
-              ids=np.array([ids[i].encode("utf-8", "surrogatepass") for i in have], dtype=bytes),
-              digests=np.array([keys[i] for i in have], dtype=f"S{DIGEST_BYTES}"),
-              q=q, scale=scale, model=np.array(model_key),
-              complete=np.array(len(have) == len(keys)))
+    _save_npz(
+        Path(gen) / VECTORS,
+        docnums=rows,
+        ids=np.array([ids[i].encode("utf-8", "surrogatepass") for i in have], dtype=bytes),
+        digests=np.array([keys[i] for i in have], dtype=f"S{DIGEST_BYTES}"),
+        q=q,
+        scale=scale,
+        model=np.array(model_key),
+        complete=np.array(len(have) == len(keys)),
+    )
     return len(have)
 
 

@@ -41,8 +41,9 @@ def render() -> None:
         routes.link("article", "All articles")
         return
     wanted = st.query_params.get("section")
-    heading = next((s.heading for s in article.sections if s.anchor == wanted and
-                    s.anchor != "intro"), "")
+    heading = next(
+        (s.heading for s in article.sections if s.anchor == wanted and s.anchor != "intro"), ""
+    )
     site = kb.manifest.get("site", {}).get("title") or "kb"
     st.set_page_config(page_title=f"{heading + ' · ' if heading else ''}{article.title} · {site}")
     st.title(c.md(article.title))
@@ -58,8 +59,10 @@ def render() -> None:
             st.header(c.md(s.heading), anchor=s.anchor, divider="gray" if marked else False)
         body = article_html(s.body)
         if marked:
-            body = (f"<div class='kb-wanted' id='kb-wanted'><div class='kb-meta'>The section "
-                    f"you were sent to</div>{body}</div>")
+            body = (
+                f"<div class='kb-wanted' id='kb-wanted'><div class='kb-meta'>The section "
+                f"you were sent to</div>{body}</div>"
+            )
         c.html_block(body)
     if wanted and any(s.anchor == wanted for s in article.sections):
         _scroll_to(wanted)
@@ -115,14 +118,16 @@ def _conversations(kb, slug: str) -> None:
     for root in roots[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE]:
         with st.container(border=True):
             c.thread_view(by_thread.get(root["id"], [root]))
-            routes.link("story", f"Open {root['author']}'s conversation ({c._day(root['date'])})",
-                        comment=root["id"])
+            routes.link(
+                "story",
+                f"Open {root['author']}'s conversation ({c._day(root['date'])})",
+                comment=root["id"],
+            )
     if pages > 1:
         cols = st.columns(3)
         with cols[0]:
             if page > 1:
-                routes.link("article", "← Previous", article=slug,
-                            page=str(page - 1))
+                routes.link("article", "← Previous", article=slug, page=str(page - 1))
         cols[1].caption(f"Page {page} of {pages}")
         with cols[2]:
             if page < pages:

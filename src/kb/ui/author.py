@@ -54,8 +54,11 @@ def _set_cookie(value: str, max_age: int | None = None) -> None:
 
     age = f"; Max-Age={max_age}" if max_age is not None else ""
     components.html(
-        "<script>window.parent.document.cookie = " + json.dumps(
-            f"{COOKIE}={value}; Path=/; SameSite=Strict{age}") + ";</script>", height=0)
+        "<script>window.parent.document.cookie = "
+        + json.dumps(f"{COOKIE}={value}; Path=/; SameSite=Strict{age}")
+        + ";</script>",
+        height=0,
+    )
 
 
 def _cookie_sign_in(stored: str) -> bool:
@@ -104,13 +107,17 @@ def require_author() -> None:
         _cookie_keys()["key"] = secrets.token_bytes(32)  # every tab's cookie ends with it
         _set_cookie("", max_age=0)
     if not stored:
-        st.info("The author's pages are locked and no password is configured. Put "
-                f"`{SECRET}` in `.streamlit/secrets.toml` (make one with `kb password`).")
+        st.info(
+            "The author's pages are locked and no password is configured. Put "
+            f"`{SECRET}` in `.streamlit/secrets.toml` (make one with `kb password`)."
+        )
         st.stop()
     problem = hash_problem(stored)
     if problem:
-        st.error(f"The author's pages are locked: `{SECRET}` in the app's secrets is not a "
-                 f"hash made by `kb password`: {problem}.")
+        st.error(
+            f"The author's pages are locked: `{SECRET}` in the app's secrets is not a "
+            f"hash made by `kb password`: {problem}."
+        )
         st.stop()
     throttle, keys = _failures(), _keys()
     wait = throttle.wait(*keys)

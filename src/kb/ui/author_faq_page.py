@@ -17,8 +17,14 @@ SORTS = {"count": "Most asked", "growth": "Growing lately", "unanswered": "Most 
 @st.cache_data(show_spinner="Grouping reader questions…", max_entries=16)
 def _review(index_dir: str, generation: str, since, min_count, sort, unanswered, not_covered):
     kb = state.knowledge_base_for(index_dir)
-    return questions.review(kb, since=since, min_count=min_count, sort=sort,
-                            unanswered=unanswered, not_covered=not_covered)
+    return questions.review(
+        kb,
+        since=since,
+        min_count=min_count,
+        sort=sort,
+        unanswered=unanswered,
+        not_covered=not_covered,
+    )
 
 
 def render() -> None:
@@ -31,26 +37,43 @@ def render() -> None:
     if kb is None:
         return
     cols = st.columns(5)
-    since = cols[0].date_input("Asked since", value=None, key="faq_since",
-                               min_value=dt.date(1995, 1, 1))
+    since = cols[0].date_input(
+        "Asked since", value=None, key="faq_since", min_value=dt.date(1995, 1, 1)
+    )
     min_count = cols[1].number_input("At least", min_value=1, value=2, key="faq_min")
     sort = cols[2].selectbox("Order", list(SORTS), format_func=SORTS.get, key="faq_sort")
     unanswered = cols[3].toggle("Mostly unanswered", key="faq_unanswered")
     not_covered = cols[4].toggle("Not covered", key="faq_not_covered")
-    report = _review(str(kb.index_dir), kb.generation(), since, int(min_count), sort,
-                     unanswered, not_covered)
+    report = _review(
+        str(kb.index_dir), kb.generation(), since, int(min_count), sort, unanswered, not_covered
+    )
     groups = report["groups"]
-    st.caption(f"{report['questions']} reader questions; {len(groups)} groups shown. Groups come "
-               "from the questions' wording only; a 'mixed' group gathers asks that fit no other.")
+    st.caption(
+        f"{report['questions']} reader questions; {len(groups)} groups shown. Groups come "
+        "from the questions' wording only; a 'mixed' group gathers asks that fit no other."
+    )
     if not groups:
         st.info("No group matches these filters.")
     else:
         st.dataframe(
-            [{"group": g["id"], "question": g["representative"], "comments": g["count"],
-              "readers": g["readers"], "answered": g["answered"], "first": g["first_seen"],
-              "last": g["last_seen"], "covered by": g["covered_title"] or "not covered",
-              "mixed": g["mixed"]} for g in groups],
-            hide_index=True, width="stretch", key="faq_table")
+            [
+                {
+                    "group": g["id"],
+                    "question": g["representative"],
+                    "comments": g["count"],
+                    "readers": g["readers"],
+                    "answered": g["answered"],
+                    "first": g["first_seen"],
+                    "last": g["last_seen"],
+                    "covered by": g["covered_title"] or "not covered",
+                    "mixed": g["mixed"],
+                }
+                for g in groups
+            ],
+            hide_index=True,
+            width="stretch",
+            key="faq_table",
+        )
         top = [g for g in groups if not g["mixed"]][:5]
         years = sorted({y for g in top for y in g["trend"]})
         if years:
@@ -61,14 +84,29 @@ def render() -> None:
         _drill_down(kb, groups)
     st.subheader("Asked in search, not answered anywhere")
     if report["searches"]:
-        st.dataframe([{"searches": s["count"], "question": s["representative"],
-                       "wordings": " | ".join(s["searches"][:5])} for s in report["searches"]],
-                     hide_index=True, width="stretch", key="faq_searches")
+        st.dataframe(
+            [
+                {
+                    "searches": s["count"],
+                    "question": s["representative"],
+                    "wordings": " | ".join(s["searches"][:5]),
+                }
+                for s in report["searches"]
+            ],
+            hide_index=True,
+            width="stretch",
+            key="faq_searches",
+        )
     else:
         st.caption("No weak searches recorded yet.")
     draft = questions.markdown_draft(report, kb, kb.manifest.get("site", {}).get("base_url", ""))
-    st.download_button("Download a FAQ draft (Markdown)", draft, file_name="faq-draft.md",
-                       mime="text/markdown", key="faq_download")
+    st.download_button(
+        "Download a FAQ draft (Markdown)",
+        draft,
+        file_name="faq-draft.md",
+        mime="text/markdown",
+        key="faq_download",
+    )
 
 
 def _series_name(g: dict) -> str:
@@ -79,9 +117,14 @@ def _series_name(g: dict) -> str:
 
 def _drill_down(kb, groups) -> None:
     st.subheader("Read a group")
-    chosen = st.selectbox("Group", [g["id"] for g in groups], key="faq_group",
-                          format_func=lambda i: next(f"{g['id']}: {g['representative'][:80]}"
-                                                     for g in groups if g["id"] == i))
+    chosen = st.selectbox(
+        "Group",
+        [g["id"] for g in groups],
+        key="faq_group",
+        format_func=lambda i: next(
+            f"{g['id']}: {g['representative'][:80]}" for g in groups if g["id"] == i
+        ),
+    )
     g = next(g for g in groups if g["id"] == chosen)
     st.write(c.md("Key terms: " + ", ".join(g["key_terms"])))
     if g["covered_by"]:
@@ -93,7 +136,8 @@ def _drill_down(kb, groups) -> None:
         if not d:
             continue
         with st.container(border=True):
-            c.meta_line(d["author"], c._day(d["date"]),
-                        "answered" if d.get("replies") else "no reply yet")
+            c.meta_line(
+                d["author"], c._day(d["date"]), "answered" if d.get("replies") else "no reply yet"
+            )
             c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'][:600])}</div>")
             routes.link("story", f"Open {d['author']}'s conversation", comment=cid)

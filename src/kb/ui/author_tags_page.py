@@ -28,8 +28,10 @@ def render() -> None:
         return
     labels = c.tag_labels(kb)
     docs = {d["id"]: d for d in kb.all_comments()}
-    current = {cid: (_split(d.get("tags", "")), list(d.get("removed_tags") or []))
-               for cid, d in docs.items()}
+    current = {
+        cid: (_split(d.get("tags", "")), list(d.get("removed_tags") or []))
+        for cid, d in docs.items()
+    }
     tab_review, tab_edit, tab_new = st.tabs(["Suggestions", "One comment", "New tag"])
     with tab_review:
         _review(kb, docs, current, labels)
@@ -43,8 +45,9 @@ def _review(kb, docs, current, labels) -> None:
     saved = st.session_state.get("review_saved")
     if saved:
         st.success(saved)
-    threshold = st.slider("Show suggestions with confidence at least", 0.0, 1.0, 0.6, 0.05,
-                          key="threshold")
+    threshold = st.slider(
+        "Show suggestions with confidence at least", 0.0, 1.0, 0.6, 0.05, key="threshold"
+    )
     ranked = tagstats.suggestions(kb, wait=False)
     if ranked is None:
         with st.spinner("Learning suggestions from your tags…"):
@@ -56,39 +59,55 @@ def _review(kb, docs, current, labels) -> None:
             continue
         for tag, score in pairs:
             if score >= threshold:
-                rows.append({"accept": False, "reject": False, "comment": cid,
-                             "open": routes.url("story", comment=cid),
-                             "tag": labels.get(tag, tag), "tag_id": tag,
-                             "confidence": round(score, 2),
-                             "text": d["body"][:160].replace("\n", " ")})
-    st.caption(f"{len(rows)} suggestions at or above {threshold:.2f}, for readers' comments "
-               "without hand tags. Accepting makes a hand tag; rejecting keeps the tag off that "
-               "comment. Decided rows leave the list.")
+                rows.append(
+                    {
+                        "accept": False,
+                        "reject": False,
+                        "comment": cid,
+                        "open": routes.url("story", comment=cid),
+                        "tag": labels.get(tag, tag),
+                        "tag_id": tag,
+                        "confidence": round(score, 2),
+                        "text": d["body"][:160].replace("\n", " "),
+                    }
+                )
+    st.caption(
+        f"{len(rows)} suggestions at or above {threshold:.2f}, for readers' comments "
+        "without hand tags. Accepting makes a hand tag; rejecting keeps the tag off that "
+        "comment. Decided rows leave the list."
+    )
     if not rows:
         return
     n = st.session_state.setdefault("review_round", 0)
     edited = st.data_editor(
-        rows, key=f"review_table_{n}", hide_index=True, width="stretch",
+        rows,
+        key=f"review_table_{n}",
+        hide_index=True,
+        width="stretch",
         column_order=["accept", "reject", "confidence", "tag", "comment", "open", "text"],
         disabled=["comment", "open", "tag", "confidence", "text"],
         column_config={
             "accept": st.column_config.CheckboxColumn("accept", width=80),
             "reject": st.column_config.CheckboxColumn("reject", width=80),
-            "open": st.column_config.LinkColumn("whole comment", display_text="Read it",
-                                                help="Opens the conversation"),
+            "open": st.column_config.LinkColumn(
+                "whole comment", display_text="Read it", help="Opens the conversation"
+            ),
         },
     )
     accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
     reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
-    if st.button(f"Apply: accept {len(accept)}, reject {len(reject)}", key="apply",
-                 disabled=not (accept or reject), type="primary"):
+    if st.button(
+        f"Apply: accept {len(accept)}, reject {len(reject)}",
+        key="apply",
+        disabled=not (accept or reject),
+        type="primary",
+    ):
         try:
             apply_decisions(state.corpus_dir(), current, accept, reject, known=labels)
         except KbError as exc:
             c.error(exc)
             return
-        st.session_state["review_saved"] = (
-            f"Saved: {len(accept)} accepted, {len(reject)} rejected.")
+        st.session_state["review_saved"] = f"Saved: {len(accept)} accepted, {len(reject)} rejected."
         st.session_state["review_round"] = n + 1  # a fresh table: no edits carried to new rows
         st.rerun()
 
@@ -108,11 +127,16 @@ def _edit_one(docs, current, labels) -> None:
         st.caption(c.md("Tagged by rule: " + ", ".join(labels.get(t, t) for t in rule)))
     hand, removed = current[cid]
     with st.form(f"edit_{cid}"):
-        new_hand = st.multiselect("Hand tags", list(labels), default=hand, format_func=labels.get,
-                                  key=f"hand_{cid}")
-        new_removed = st.multiselect("Never tag this comment with", list(labels),
-                                     default=removed, format_func=labels.get,
-                                     key=f"removed_{cid}")
+        new_hand = st.multiselect(
+            "Hand tags", list(labels), default=hand, format_func=labels.get, key=f"hand_{cid}"
+        )
+        new_removed = st.multiselect(
+            "Never tag this comment with",
+            list(labels),
+            default=removed,
+            format_func=labels.get,
+            key=f"removed_{cid}",
+        )
         if st.form_submit_button("Save"):
             try:
                 set_comment_tags(state.corpus_dir(), cid, new_hand, new_removed, known=labels)
@@ -127,13 +151,20 @@ def _new_tag(labels) -> None:
         tag_id = st.text_input("Id (lower case, digits, '-')", key="new_tag_id")
         label = st.text_input("Label", key="new_tag_label")
         description = st.text_input("Description", key="new_tag_description")
-        phrases = st.text_input("Phrases for rule tagging, separated by commas",
-                                key="new_tag_phrases")
+        phrases = st.text_input(
+            "Phrases for rule tagging, separated by commas", key="new_tag_phrases"
+        )
         if st.form_submit_button("Add tag"):
             try:
-                add_tag(state.corpus_dir(), Tag(
-                    tag_id.strip(), label, description,
-                    tuple(p.strip() for p in phrases.split(",") if p.strip())))
+                add_tag(
+                    state.corpus_dir(),
+                    Tag(
+                        tag_id.strip(),
+                        label,
+                        description,
+                        tuple(p.strip() for p in phrases.split(",") if p.strip()),
+                    ),
+                )
             except KbError as exc:
                 c.error(exc)
             else:

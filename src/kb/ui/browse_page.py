@@ -25,21 +25,31 @@ def tag_chart(counts: list[dict]):
     import altair as alt
 
     order = [t["label"] for t in sorted(counts, key=lambda t: (-t["count"], t["label"]))]
-    rows = [{"tag": t["label"], "source": SOURCES[k], "rank": i, "comments": t[k]}
-            for t in counts for i, k in enumerate(SOURCES) if t[k]]
+    rows = [
+        {"tag": t["label"], "source": SOURCES[k], "rank": i, "comments": t[k]}
+        for t in counts
+        for i, k in enumerate(SOURCES)
+        if t[k]
+    ]
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_bar()
         .encode(
-            y=alt.Y("tag:N", sort=order, title=None,
-                    axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=13)),
-            x=alt.X("sum(comments):Q", title="comments",
-                    axis=alt.Axis(format="d", tickMinStep=1)),
-            color=alt.Color("source:N", sort=list(SOURCES.values()),
-                            scale=alt.Scale(domain=list(SOURCES.values()),
-                                            range=["#2e7d6b", "#7fb3a6", "#c9c9c9"]),
-                            legend=alt.Legend(title=None, orient="bottom", direction="vertical",
-                                              labelLimit=0)),
+            y=alt.Y(
+                "tag:N",
+                sort=order,
+                title=None,
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=13),
+            ),
+            x=alt.X("sum(comments):Q", title="comments", axis=alt.Axis(format="d", tickMinStep=1)),
+            color=alt.Color(
+                "source:N",
+                sort=list(SOURCES.values()),
+                scale=alt.Scale(
+                    domain=list(SOURCES.values()), range=["#2e7d6b", "#7fb3a6", "#c9c9c9"]
+                ),
+                legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=0),
+            ),
             order=alt.Order("rank:Q"),
             tooltip=["tag:N", "source:N", "comments:Q"],
         )
@@ -50,9 +60,11 @@ def tag_chart(counts: list[dict]):
 def _overview(kb, counts: list[dict], learning: bool) -> None:
     st.title("Browse by tag")
     if not counts:
-        st.info("This site has no tags yet, so there is nothing to browse by. Search by "
-                "your situation instead; the author can add tags on the Author: tags page "
-                "or in the corpus's tags.yaml.")
+        st.info(
+            "This site has no tags yet, so there is nothing to browse by. Search by "
+            "your situation instead; the author can add tags on the Author: tags page "
+            "or in the corpus's tags.yaml."
+        )
         routes.link("search", "Search by situation")
         return
     used = [t for t in counts if t["count"]]
@@ -60,9 +72,11 @@ def _overview(kb, counts: list[dict], learning: bool) -> None:
         st.info("No comment carries a tag yet. Search by your situation instead.")
         routes.link("search", "Search by situation")
         return
-    st.caption("Every tag with the number of comments that carry it. The author tags comments "
-               "by hand; others get a tag because their wording matches it; and some are "
-               "suggested by the computer from the author's tagging, not checked yet.")
+    st.caption(
+        "Every tag with the number of comments that carry it. The author tags comments "
+        "by hand; others get a tag because their wording matches it; and some are "
+        "suggested by the computer from the author's tagging, not checked yet."
+    )
     if learning:
         st.caption("Suggested tags are still being worked out; reload in a moment to see them.")
     st.altair_chart(tag_chart(used), width="stretch", height=max(200, 28 * len(used) + 120))
@@ -88,15 +102,22 @@ def render() -> None:
         st.set_page_config(page_title=f"Browse by tag · {site}")
         _overview(kb, counts, learning)
         return
-    st.set_page_config(page_title=" + ".join(labels.get(t, t) for t in raw.split(",")[:3])
-                       + f" · Browse by tag · {site}")
+    st.set_page_config(
+        page_title=" + ".join(labels.get(t, t) for t in raw.split(",")[:3])
+        + f" · Browse by tag · {site}"
+    )
     st.title("Browse by tag")
     params.sync_from_url("b_tags", "tag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
-    chosen = st.multiselect("Tags (comments carrying all of them)", options=list(labels),
-                            format_func=labels.get, key="b_tags")
-    sort = st.selectbox("Order", options=list(SORT_LABELS), format_func=SORT_LABELS.get,
-                        key="b_sort")
+    chosen = st.multiselect(
+        "Tags (comments carrying all of them)",
+        options=list(labels),
+        format_func=labels.get,
+        key="b_tags",
+    )
+    sort = st.selectbox(
+        "Order", options=list(SORT_LABELS), format_func=SORT_LABELS.get, key="b_sort"
+    )
     params.write_to_url("b_tags", "tag", ",".join(chosen))
     params.write_to_url("b_sort", "sort", "" if sort == "newest" else sort)
     if not chosen:
@@ -110,9 +131,15 @@ def render() -> None:
     except ValueError:
         page = 1
     try:
-        total, hits = tagstats.browse(kb, chosen, sort=sort, limit=PER_PAGE,
-                                      offset=(page - 1) * PER_PAGE, threshold=threshold,
-                                      wait=False)
+        total, hits = tagstats.browse(
+            kb,
+            chosen,
+            sort=sort,
+            limit=PER_PAGE,
+            offset=(page - 1) * PER_PAGE,
+            threshold=threshold,
+            wait=False,
+        )
     except KbError as exc:
         c.error(exc)
         return
@@ -121,10 +148,14 @@ def render() -> None:
     for t in chosen:
         info = next(x for x in counts if x["id"] == t)
         often = ", ".join(labels.get(o["tag"], o["tag"]) for o in info["together"])
-        st.caption(c.md(f"{labels[t]}: {info.get('description', '')} — {info['hand']} tagged by "
-                        f"the author, {info['rule']} from their wording, {info['suggested']} "
-                        "suggested (not checked yet)."
-                        + (f" Often together with: {often}." if often else "")))
+        st.caption(
+            c.md(
+                f"{labels[t]}: {info.get('description', '')} — {info['hand']} tagged by "
+                f"the author, {info['rule']} from their wording, {info['suggested']} "
+                "suggested (not checked yet)."
+                + (f" Often together with: {often}." if often else "")
+            )
+        )
     for i, hit in enumerate(hits):
         if hit.kind == "story":
             c.story_card(kb, hit, labels, key=f"b{i}")

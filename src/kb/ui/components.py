@@ -36,15 +36,22 @@ def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
     return {t["id"]: t["label"] for t in kb.manifest.get("tags", [])}
 
 
-def tag_badges(tags: list[str], rule_tags: list[str], labels: dict[str, str],
-               suggested: list[str] = ()) -> None:
+def tag_badges(
+    tags: list[str], rule_tags: list[str], labels: dict[str, str], suggested: list[str] = ()
+) -> None:
     """Show a hit's tags: hand tags solid, rule tags dashed, suggestions dotted and marked."""
-    parts = [f"<span class='kb-tag' title='tagged by the author'>{html.escape(labels.get(t, t))}</span>"
-             for t in tags]
-    parts += [f"<span class='kb-tag kb-rule' title='tagged automatically: its wording matches the tag'>{html.escape(labels.get(t, t))}</span>"
-              for t in rule_tags]
-    parts += [f"<span class='kb-tag kb-sugg' title='suggested from the author&#x27;s tagging, not checked yet'>{html.escape(labels.get(t, t))} ?</span>"
-              for t in suggested]
+    parts = [
+        f"<span class='kb-tag' title='tagged by the author'>{html.escape(labels.get(t, t))}</span>"
+        for t in tags
+    ]
+    parts += [
+        f"<span class='kb-tag kb-rule' title='tagged automatically: its wording matches the tag'>{html.escape(labels.get(t, t))}</span>"
+        for t in rule_tags
+    ]
+    parts += [
+        f"<span class='kb-tag kb-sugg' title='suggested from the author&#x27;s tagging, not checked yet'>{html.escape(labels.get(t, t))} ?</span>"
+        for t in suggested
+    ]
     if parts:
         html_block(" ".join(parts))
 
@@ -99,8 +106,9 @@ def begin_page() -> KnowledgeBase | None:
 def meta_line(author: str, date, extra: str = "") -> None:
     """Show who wrote something and when (the day only, as everywhere in the app)."""
     tail = f" · {html.escape(extra)}" if extra else ""
-    html_block(f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(_day(date))}"
-               f"{tail}</div>")
+    html_block(
+        f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(_day(date))}{tail}</div>"
+    )
 
 
 def links(*parts: str) -> None:
@@ -112,9 +120,11 @@ def outside_link(url: str, label: str) -> str:
     """Return a link to the author's own site, marked as leaving kb ("" without an address)."""
     if not url:
         return ""
-    return (f"<a class='kb-link kb-out' href='{html.escape(url)}' target='_blank' "
-            'rel="noopener" title="Opens the original on the author&#x27;s own site">'
-            f"{html.escape(label)}<span class='kb-sr'> (leaves this site)</span></a>")
+    return (
+        f"<a class='kb-link kb-out' href='{html.escape(url)}' target='_blank' "
+        'rel="noopener" title="Opens the original on the author&#x27;s own site">'
+        f"{html.escape(label)}<span class='kb-sr'> (leaves this site)</span></a>"
+    )
 
 
 def original(kb: KnowledgeBase, slug: str, comment_id: str = "") -> str:
@@ -133,13 +143,20 @@ def advice_card(hit: Hit, labels: dict[str, str]) -> None:
             st.markdown(f"**{md(hit.title)}**")
             meta_line(hit.article_title, hit.date)
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
-            routes.link("article", f"Read the section “{hit.title}”", article=hit.article,
-                        section=hit.section)
+            routes.link(
+                "article",
+                f"Read the section “{hit.title}”",
+                article=hit.article,
+                section=hit.section,
+            )
         else:
             meta_line(f"{hit.author} replied", hit.date, f"under “{hit.article_title}”")
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
-            routes.link("story", f"Read {hit.author}'s reply of {_day(hit.date)} in its "
-                        "conversation", comment=hit.id)
+            routes.link(
+                "story",
+                f"Read {hit.author}'s reply of {_day(hit.date)} in its conversation",
+                comment=hit.id,
+            )
         tag_badges(hit.tags, hit.rule_tags, labels)
 
 
@@ -167,7 +184,7 @@ def _lead(text: str) -> str:
     """Escape a list marker or an item number at the start, which would make a list."""
     m = re.match(r"(\d+)([.)])", text)
     if m:
-        return m.group(1) + "\\" + text[m.end(1):]
+        return m.group(1) + "\\" + text[m.end(1) :]
     return "\\" + text if text[:1] in "-+=>" and text else text
 
 
@@ -193,8 +210,9 @@ def error(message: object) -> None:
     st.error(md(public(message)))
 
 
-def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str,
-               query: str = "") -> None:
+def story_card(
+    kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str, query: str = ""
+) -> None:
     """Show a reader's story with the author's answer under it and the thread on demand.
 
     ``query`` is the search it was found by: its links carry it, so the story's page and
@@ -206,17 +224,22 @@ def story_card(kb: KnowledgeBase, hit: Hit, labels: dict[str, str], key: str,
         tag_badges(hit.tags, hit.rule_tags, labels, hit.suggested_tags)
         if hit.replies:
             reply = kb.get(hit.replies[0])
-            html_block(AUTHOR_BOX.format(
-                who=html.escape(reply["author"]), date=html.escape(_day(reply["date"])),
-                body=f"<div class='kb-comment'>{comment_html(reply['body'])}</div>",
-            ))
+            html_block(
+                AUTHOR_BOX.format(
+                    who=html.escape(reply["author"]),
+                    date=html.escape(_day(reply["date"])),
+                    body=f"<div class='kb-comment'>{comment_html(reply['body'])}</div>",
+                )
+            )
         else:
             st.caption("No reply from the author yet.")
         with st.expander("Whole conversation"):
             thread_view(kb.thread(hit.id), highlight=hit.id)
         who = hit.author or "this reader"
-        links(routes.anchor("story", f"Open {who}'s conversation", comment=hit.id, q=query),
-              routes.anchor("search", f"More stories like {who}'s", like=hit.id, q=query))
+        links(
+            routes.anchor("story", f"Open {who}'s conversation", comment=hit.id, q=query),
+            routes.anchor("search", f"More stories like {who}'s", like=hit.id, q=query),
+        )
 
 
 def _day(value) -> str:

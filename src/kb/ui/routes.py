@@ -19,18 +19,23 @@ _PAGES: dict[str, st.Page] = {}
 def make_pages() -> dict[str, st.Page]:
     """Create the page objects for this run (one per view)."""
     _PAGES.clear()
-    _PAGES.update({
-        "search": st.Page(PAGES / "search.py", title="Search", url_path="search", default=True),
-        "browse": st.Page(PAGES / "browse.py", title="Browse by tag", url_path="browse"),
-        "article": st.Page(PAGES / "article.py", title="Articles", url_path="article"),
-        # opened from a story's link only: no menu entry leading to an empty page
-        "story": st.Page(PAGES / "story.py", title="A reader's story", url_path="story",
-                         visibility="hidden"),
-        "author-tags": st.Page(PAGES / "author_tags.py", title="Author: tags",
-                               url_path="author-tags"),
-        "author-faq": st.Page(PAGES / "author_faq.py", title="Author: questions",
-                              url_path="author-faq"),
-    })
+    _PAGES.update(
+        {
+            "search": st.Page(PAGES / "search.py", title="Search", url_path="search", default=True),
+            "browse": st.Page(PAGES / "browse.py", title="Browse by tag", url_path="browse"),
+            "article": st.Page(PAGES / "article.py", title="Articles", url_path="article"),
+            # opened from a story's link only: no menu entry leading to an empty page
+            "story": st.Page(
+                PAGES / "story.py", title="A reader's story", url_path="story", visibility="hidden"
+            ),
+            "author-tags": st.Page(
+                PAGES / "author_tags.py", title="Author: tags", url_path="author-tags"
+            ),
+            "author-faq": st.Page(
+                PAGES / "author_faq.py", title="Author: questions", url_path="author-faq"
+            ),
+        }
+    )
     return _PAGES
 
 
@@ -53,8 +58,10 @@ def link(name: str, label: str, key: str | None = None, **params: str) -> None:
 
 def anchor(name: str, label: str, **params: str) -> str:
     """Return the HTML of a link to a page (``label`` is escaped here)."""
-    return (f"<a class='kb-link' href='{html.escape(url(name, **params))}' target='_self'>"
-            f"{html.escape(label)}</a>")
+    return (
+        f"<a class='kb-link' href='{html.escape(url(name, **params))}' target='_self'>"
+        f"{html.escape(label)}</a>"
+    )
 
 
 def url(name: str, **params: str) -> str:
@@ -69,4 +76,3 @@ def pin_url() -> None:
     current = st.query_params.to_dict()
     if current:
         st.query_params.from_dict(current)
-

@@ -38,30 +38,52 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
     params.sync_from_url("f_answered", "answered", False, lambda v: v == "1")
     params.sync_from_url("f_since", "since", None, _parse_date)
     params.sync_from_url("f_until", "until", None, _parse_date)
-    with st.expander("Filters", expanded=bool(st.session_state.get("f_tags")
-                                              or st.session_state.get("f_article")
-                                              or st.session_state.get("f_answered")
-                                              or st.session_state.get("f_since")
-                                              or st.session_state.get("f_until"))):
+    with st.expander(
+        "Filters",
+        expanded=bool(
+            st.session_state.get("f_tags")
+            or st.session_state.get("f_article")
+            or st.session_state.get("f_answered")
+            or st.session_state.get("f_since")
+            or st.session_state.get("f_until")
+        ),
+    ):
         tags = st.multiselect("Tags", options=list(labels), format_func=labels.get, key="f_tags")
-        article = st.selectbox("Article", options=["", *articles],
-                               format_func=lambda s: articles.get(s, "Any article"),
-                               key="f_article")
+        article = st.selectbox(
+            "Article",
+            options=["", *articles],
+            format_func=lambda s: articles.get(s, "Any article"),
+            key="f_article",
+        )
         left, right = st.columns(2)
-        since = left.date_input("Written since", value=None, key="f_since",
-                                min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
-        until = right.date_input("Written until", value=None, key="f_until",
-                                 min_value=dt.date(1995, 1, 1), max_value=dt.date.today())
-        answered = st.toggle("Only stories the author answered", key="f_answered",
-                             help="Leaves out readers' stories without a reply from the "
-                                  "author. The advice is not filtered by this.")
+        since = left.date_input(
+            "Written since",
+            value=None,
+            key="f_since",
+            min_value=dt.date(1995, 1, 1),
+            max_value=dt.date.today(),
+        )
+        until = right.date_input(
+            "Written until",
+            value=None,
+            key="f_until",
+            min_value=dt.date(1995, 1, 1),
+            max_value=dt.date.today(),
+        )
+        answered = st.toggle(
+            "Only stories the author answered",
+            key="f_answered",
+            help="Leaves out readers' stories without a reply from the "
+            "author. The advice is not filtered by this.",
+        )
     params.write_to_url("f_tags", "ftag", ",".join(tags))
     params.write_to_url("f_article", "farticle", article)
     params.write_to_url("f_answered", "answered", "1" if answered else "")
     params.write_to_url("f_since", "since", since.isoformat() if since else "")
     params.write_to_url("f_until", "until", until.isoformat() if until else "")
-    return Filters(tags=tuple(tags), article=article or None, date_from=since, date_to=until,
-                   answered=answered)
+    return Filters(
+        tags=tuple(tags), article=article or None, date_from=since, date_to=until, answered=answered
+    )
 
 
 def _short(text: str, n: int = 50) -> str:
@@ -87,10 +109,12 @@ def _similar_view(kb, like: str, labels) -> None:
     st.subheader(f"Stories like {origin['author']}'s")
     c.meta_line(origin["author"], origin["date"], f"under “{origin['article_title']}”")
     c.html_block(f"<div class='kb-comment'>{c.comment_html(origin['body'])}</div>")
-    c.links(routes.anchor("search", f"Back to the search “{query[:60]}”" if query
-                          else "New search", q=query),
-            routes.anchor("story", f"Open {origin['author']}'s conversation", comment=like,
-                          q=query))
+    c.links(
+        routes.anchor(
+            "search", f"Back to the search “{query[:60]}”" if query else "New search", q=query
+        ),
+        routes.anchor("story", f"Open {origin['author']}'s conversation", comment=like, q=query),
+    )
     st.divider()
     if not hits:
         st.info("No other stories are close to this one yet.")
@@ -113,8 +137,10 @@ def render() -> None:
     what = "Stories like this one" if like else (f"“{_short(shown)}”" if shown else "Search")
     st.set_page_config(page_title=f"{what} · {name}")
     st.title(c.md(site.get("title") or "Search"))
-    st.caption("Tell your situation in your own words. You will find the advice that fits and "
-               "readers who were where you are, with the author's answers.")
+    st.caption(
+        "Tell your situation in your own words. You will find the advice that fits and "
+        "readers who were where you are, with the author's answers."
+    )
     labels = c.tag_labels(kb)
     if like:
         _similar_view(kb, like, labels)
@@ -122,7 +148,10 @@ def render() -> None:
 
     params.sync_from_url("q", "q", "")
     text = st.text_area(
-        "Describe your situation", key="q", height=100, on_change=_typed,
+        "Describe your situation",
+        key="q",
+        height=100,
+        on_change=_typed,
         placeholder="e.g. my girlfriend left after three years and won't answer my texts",
         help="Ctrl+Enter or the Search button searches.",
     )
@@ -134,8 +163,9 @@ def render() -> None:
         st.write("Or start from one of these:")
         cols = st.columns(2)
         for i, example in enumerate(EXAMPLES):
-            cols[i % 2].button(example, key=f"example{i}", on_click=_set_query, args=(example,),
-                               width="stretch")
+            cols[i % 2].button(
+                example, key=f"example{i}", on_click=_set_query, args=(example,), width="stretch"
+            )
     filters = _filters(kb, labels)
     if not text.strip():
         return
@@ -152,19 +182,24 @@ def render() -> None:
         return
     _record(kb, result, filters, text)
     if not result.fits and (result.advice or result.stories):
-        c.html_block(f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> If they miss "
-                     "your situation, try telling it in other words, or browse by tag.</div>")
+        c.html_block(
+            f"<div class='kb-fit' role='status'><b>{NOT_FITTING}</b> If they miss "
+            "your situation, try telling it in other words, or browse by tag.</div>"
+        )
     if result.did_you_mean:
         st.info(f"Did you mean: **{c.md(result.did_you_mean)}**?")
-        st.button("Search for that instead", key="dym", on_click=_set_query,
-                  args=(result.did_you_mean,))
+        st.button(
+            "Search for that instead", key="dym", on_click=_set_query, args=(result.did_you_mean,)
+        )
     if result.relaxed:
         st.caption(c.md(result.relaxed.capitalize() + "."))
     if result.truncated:
         st.caption("Your text was long, so only its beginning was used.")
     if filters.answered:
-        st.caption("Showing only the readers' stories the author answered; the advice is "
-                   "not filtered by that.")
+        st.caption(
+            "Showing only the readers' stories the author answered; the advice is "
+            "not filtered by that."
+        )
     if not result.advice and not result.stories:
         st.warning(c.md(result.message or "Nothing matched."))
         st.write("You can also browse readers' stories by topic:")
@@ -176,8 +211,12 @@ def render() -> None:
         for hit in result.advice[: st.session_state["n_advice"]]:
             c.advice_card(hit, labels)
         if result.total_advice > st.session_state["n_advice"]:
-            st.button(f"Show more advice ({result.total_advice - st.session_state['n_advice']} "
-                      "more)", key="more_advice", on_click=_more, args=("n_advice",))
+            st.button(
+                f"Show more advice ({result.total_advice - st.session_state['n_advice']} more)",
+                key="more_advice",
+                on_click=_more,
+                args=("n_advice",),
+            )
     with right:
         st.subheader(f"Readers in your situation ({result.total_stories})")
         for i, hit in enumerate(result.stories[: st.session_state["n_stories"]]):

@@ -148,9 +148,11 @@ def knowledge_base() -> KnowledgeBase | None:
     job = _vectors_in_background(cfg.index)
     if job is not None:
         done = f": {job['done']} of {job['total']} texts" if job["total"] else ""
-        st.progress(job["done"] / job["total"] if job["total"] else 0.0,
-                    text=f"Search by meaning is getting ready{done}. Until it is, results lean "
-                         "on the words you type; reload to see it grow.")
+        st.progress(
+            job["done"] / job["total"] if job["total"] else 0.0,
+            text=f"Search by meaning is getting ready{done}. Until it is, results lean "
+            "on the words you type; reload to see it grow.",
+        )
     kb = _knowledge_base(key)
     _learn_suggestions(kb)
     return kb

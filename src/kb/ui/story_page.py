@@ -35,12 +35,16 @@ def render() -> None:
     c.links(
         routes.anchor("search", f"Back to the search “{query[:60]}”", q=query) if query else "",
         routes.anchor("article", f"Under “{first['article_title']}”", article=first["article"]),
-        c.outside_link(c.original(kb, me["article"], me["id"]),
-                       f"{me['author']}'s comment on the original site"),
+        c.outside_link(
+            c.original(kb, me["article"], me["id"]),
+            f"{me['author']}'s comment on the original site",
+        ),
     )
     labels = c.tag_labels(kb)
     tags = sorted({t for d in docs for t in (d.get("tags") or "").split(",") if t})
     c.tag_badges(tags, [], labels)
     c.thread_view(docs, highlight=comment)
-    c.links(routes.anchor("search", f"Stories like {me['author']}'s", like=comment, q=query),
-            routes.anchor("search", "New search"))
+    c.links(
+        routes.anchor("search", f"Stories like {me['author']}'s", like=comment, q=query),
+        routes.anchor("search", "New search"),
+    )
