@@ -55,7 +55,7 @@ def _latency(values_ms: list[float]) -> dict:
 
 # -- kb ------------------------------------------------------------------------------------
 def kb_read(a: dict) -> dict:
-    from kb.corpus import read_corpus
+    from kb.corpus.read import read_corpus
 
     t = time.perf_counter()
     corpus, problems = read_corpus(Path(a["corpus"]))
@@ -67,7 +67,8 @@ def kb_read(a: dict) -> dict:
 
 
 def kb_build(a: dict) -> dict:
-    from kb.index import build_index, current_generation
+    from kb.index.build import build_index
+    from kb.index.generations import current_generation
 
     cpu, t = _cpu(), time.perf_counter()
     report = build_index(Path(a["corpus"]), Path(a["index"]), full=a.get("full", False))
@@ -87,7 +88,7 @@ def kb_build(a: dict) -> dict:
 
 
 def kb_query(a: dict) -> dict:
-    from kb import scoring
+    from kb.engine import scoring
     from kb.search import KnowledgeBase
 
     if not a.get("cache", True):  # every query reads its posting lists from the index files
@@ -116,7 +117,7 @@ def kb_query(a: dict) -> dict:
 def kb_similar(a: dict) -> dict:
     from whoosh import query as Q
 
-    from kb.index import open_index
+    from kb.index.generations import open_index
     from kb.search import KnowledgeBase
 
     ix = open_index(Path(a["index"]))
@@ -164,7 +165,7 @@ def kb_eval(a: dict) -> dict:
     import tempfile
 
     from kb.evaluate import evaluate, load_judgments
-    from kb.index import build_index
+    from kb.index.build import build_index
     from kb.search import KnowledgeBase
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,10 +190,10 @@ def kb_profile(a: dict) -> dict:
     prof.disable()
     out = {"search": _top_lines(prof, len(queries))}
     if a.get("build"):
-        from kb import segments
-        from kb.index import build_index
+        from kb.engine import parallel
+        from kb.index.build import build_index
 
-        segments.processes = lambda: 1  # one process, so the profile sees all the work
+        parallel.processes = lambda: 1  # one process, so the profile sees all the work
         prof = cProfile.Profile()
         prof.enable()
         build_index(Path(a["corpus"]), Path(a["build"]), full=True)
@@ -216,8 +217,8 @@ def _top_lines(prof: cProfile.Profile, calls: int, n: int = 22) -> list[str]:
 
 # -- SQLite FTS5 ---------------------------------------------------------------------------
 def _docs(corpus_dir: Path, slugs=None) -> list[dict]:
-    from kb.corpus import load_corpus
-    from kb.index import thread_docs
+    from kb.corpus.read import load_corpus
+    from kb.index.documents import thread_docs
 
     corpus = load_corpus(corpus_dir)
     out = []
@@ -319,7 +320,7 @@ def vec_build(a: dict) -> dict:
     """The vector step after a words build: all texts, or a sample then repeated (timing only)."""
     import numpy as np
 
-    from kb.index import current_generation
+    from kb.index.generations import current_generation
     from kb.semantic import build as vector_build
     from kb.semantic import vectors as V
 
@@ -403,7 +404,7 @@ def vec_query(a: dict) -> dict:
 
 
 def vec_update(a: dict) -> dict:
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     t = time.perf_counter()
     report = build_index(Path(a["corpus"]), Path(a["index"]))

@@ -33,7 +33,7 @@ def main() -> None:
     """Start the app, visit each view at each size, save PNGs under docs/."""
     from playwright.sync_api import sync_playwright
 
-    from kb.index import build_index
+    from kb.index.build import build_index
     from kb.semantic import build as vector_build
 
     work = Path(tempfile.mkdtemp())

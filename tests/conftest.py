@@ -27,7 +27,7 @@ def corpus_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory) -> Path:
     """The fixture corpus, indexed once for the session (read-only for tests)."""
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("index")
     build_index(FIXTURE_CORPUS, index_dir)

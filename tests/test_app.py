@@ -366,7 +366,7 @@ def test_first_start_searches_by_words_at_once_and_by_meaning_once_the_vectors_a
     """The words index serves the first page; the vectors follow in the background."""
     import time
 
-    from kb.index import current_generation
+    from kb.index.generations import current_generation
     from kb.semantic import vectors as V
 
     at = app(q="how can I believe him again after he slept with someone at his job").run()

@@ -29,7 +29,7 @@ def _env():
 def author_app(tmp_path_factory):
     """The app on a writable copy of the embedded corpus, with an author's password."""
     from kb.auth import hash_password
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     work = tmp_path_factory.mktemp("author-app")
     corpus = work / "corpus"

@@ -277,7 +277,7 @@ def hostile_app(tmp_path_factory):
         1,
     )
     comments.write_text(ctext)
-    from kb.corpus import check_corpus
+    from kb.corpus.read import check_corpus
 
     assert check_corpus(corpus) == []
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}

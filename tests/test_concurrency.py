@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from kb.errors import BusyError
-from kb.index import build_index, build_lock, current_generation
+from kb.index.build import build_index
+from kb.index.generations import build_lock, current_generation
 from kb.search import KnowledgeBase
 
 from .conftest import FIXTURE_CORPUS
@@ -52,7 +53,7 @@ def test_a_reader_keeps_reading_a_generation_retired_under_it(two_versions, tmp_
     """A request that opened the index just before two swaps still reads it whole."""
     from whoosh import query as Q
 
-    from kb.index import open_index
+    from kb.index.generations import open_index
 
     corpus, use = two_versions
     index = tmp_path / "index"
@@ -74,7 +75,7 @@ def test_retired_generations_are_removed_once_no_request_can_hold_them(two_versi
     import os
     import time
 
-    from kb.index import MANIFEST, RETIRE_GRACE
+    from kb.index.generations import MANIFEST, RETIRE_GRACE
 
     corpus, use = two_versions
     index = tmp_path / "index"

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus, split_sections
+from kb.corpus.read import check_corpus, load_corpus, split_sections
 from kb.errors import CorpusError, NotFoundError
 from kb.model import anchor
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.corpus import check_corpus
-from kb.index import CURRENT, MANIFEST, build_lock, current_generation
+from kb.corpus.read import check_corpus
+from kb.index.generations import CURRENT, MANIFEST, build_lock, current_generation
 
 from .conftest import FIXTURE_CORPUS, kb_command
 
@@ -301,7 +301,7 @@ def test_imports_killed_at_random_moments_leave_a_sound_corpus(tmp_path):
 
 _STOP_AT_RENAME = """
 import os, sys
-from kb import store
+from kb.corpus import write as store
 calls, stop_after = [0], int(sys.argv[1])
 real = os.replace
 def replace(src, dst):
@@ -353,19 +353,19 @@ def test_an_import_stopped_between_any_two_renames_leaves_a_sound_corpus(tmp_pat
 
 _STOP_IN_BUILD = """
 import os, sys
-from kb import index
+from kb.index import build
 where = sys.argv[1]
-real = getattr(index, where)
+real = getattr(build, where)
 def stop(*args, **kwargs):  # do the step, then die before anything else (the prune, the swap)
     real(*args, **kwargs)
     os._exit(137)
-setattr(index, where, stop)
+setattr(build, where, stop)
 from kb.cli import main
 sys.exit(main(["build", "--full"]))
 """
 
 
-@pytest.mark.parametrize(("where", "swapped"), [("_swap", True), ("write_atomic", False)])
+@pytest.mark.parametrize(("where", "swapped"), [("swap", True), ("write_atomic", False)])
 def test_a_build_stopped_around_the_swap_leaves_one_whole_index(tmp_path, where, swapped):
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
@@ -394,9 +394,9 @@ def test_a_build_stopped_around_the_swap_leaves_one_whole_index(tmp_path, where,
 
 _PARALLEL_BUILD = """
 import sys
-from kb import segments
-segments.PARALLEL_MIN_BYTES = 0  # even a small corpus is written by forked processes
-segments.processes = lambda: 2
+from kb.engine import parallel
+parallel.PARALLEL_MIN_BYTES = 0  # even a small corpus is written by forked processes
+parallel.processes = lambda: 2
 from kb.cli import main
 sys.exit(main(["build", "--full"]))
 """

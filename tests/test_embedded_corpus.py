@@ -2,9 +2,9 @@
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.evaluate import evaluate, load_judgments
-from kb.index import build_index
+from kb.index.build import build_index
 from kb.search import KnowledgeBase
 
 from .conftest import EMBEDDED_CORPUS, HERE

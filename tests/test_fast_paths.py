@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from whoosh import query as Q
 
-from kb import segments
 from kb.analysis import analyzer, term_counts, terms, tokens
+from kb.engine import parallel, segments
 from kb.errors import CorpusError
-from kb.index import build_index, current_generation
-from kb.ledger import read_ledger
+from kb.index import spelling
+from kb.index.build import build_index
+from kb.index.generations import current_generation
+from kb.index.ledger import read_ledger
 from kb.search import WEIGHTING, Filters, KnowledgeBase
 
 TEXTS = [
@@ -96,8 +98,8 @@ def _answers(index_dir, texts=QUERIES):
 
 def test_a_build_in_several_processes_answers_as_one(corpus_copy, tmp_path, monkeypatch):
     build_index(corpus_copy, tmp_path / "one")
-    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(segments, "processes", lambda: 2)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "processes", lambda: 2)
     build_index(corpus_copy, tmp_path / "two")
     toc = sorted(current_generation(tmp_path / "two").glob("*.pst"))
     assert len(toc) == 2
@@ -112,8 +114,8 @@ def test_a_build_in_several_processes_reports_problems_as_one(corpus_copy, tmp_p
     path.write_text(path.read_text() + REPLY.replace("c-000012", "c-000020"))
     with pytest.raises(CorpusError) as one:
         build_index(corpus_copy, tmp_path / "one")
-    monkeypatch.setattr(segments, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(segments, "processes", lambda: 2)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "processes", lambda: 2)
     with pytest.raises(CorpusError) as two:
         build_index(corpus_copy, tmp_path / "two")
     assert one.value.problems == two.value.problems
@@ -187,7 +189,7 @@ def test_searchers_are_lent_and_given_back(built_index):
 
 
 def test_spelling_words_are_the_unstemmed_words_of_the_texts():
-    assert segments.spelling_words(["Texting HER: texts, texted! a I 3.14"]) == {
+    assert spelling.spelling_words(["Texting HER: texts, texted! a I 3.14"]) == {
         "texting",
         "texts",
         "texted",

@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.corpus import check_corpus, read_corpus
+from kb.corpus.read import check_corpus, read_corpus
 from kb.errors import CorpusError, ImportFormatError, KbError
 from kb.importers.run import import_files
 
@@ -346,7 +346,8 @@ def test_odd_entries_in_the_corpus_folder_are_reported_not_raised(corpus):
 
 
 def test_a_broken_corpus_leaves_the_index_as_it_was(corpus, tmp_path):
-    from kb.index import build_index, current_generation
+    from kb.index.build import build_index
+    from kb.index.generations import current_generation
 
     build_index(corpus, tmp_path / "index")
     before = current_generation(tmp_path / "index")
@@ -750,9 +751,9 @@ def _unsafe_loader(path: Path, expr: ast.expr, line: int) -> list[str]:
 def test_the_scan_would_catch_an_unsafe_loader(tmp_path):
     bad = ast.parse("import yaml\nyaml.load(text, Loader=yaml.Loader)\n")
     call = next(n for n in ast.walk(bad) if isinstance(n, ast.Call))
-    assert _unsafe_loader(SRC / "kb" / "corpus.py", call.keywords[0].value, 2)
-    good = ast.parse("yaml.load(text, Loader=_LineLoader)").body[0].value
-    assert _unsafe_loader(SRC / "kb" / "corpus.py", good.keywords[0].value, 1) == []
+    assert _unsafe_loader(SRC / "kb" / "corpus" / "yamlfile.py", call.keywords[0].value, 2)
+    good = ast.parse("yaml.load(text, Loader=LineLoader)").body[0].value
+    assert _unsafe_loader(SRC / "kb" / "corpus" / "yamlfile.py", good.keywords[0].value, 1) == []
 
 
 DEEP = 3000
@@ -846,7 +847,7 @@ def test_snippets_of_a_huge_text_take_linear_time_and_pick_the_same_window():
 
 
 def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_copy, tmp_path):
-    from kb.corpus import MAX_BODY, check_corpus
+    from kb.corpus.read import MAX_BODY, check_corpus
     from kb.importers.run import import_files
 
     path = corpus_copy / "comments" / "space.yaml"
@@ -875,8 +876,9 @@ def test_a_comment_over_the_size_limit_is_one_line_at_check_and_import(corpus_co
 
 def test_an_alias_bomb_inside_a_valid_comment_is_refused_before_any_edit(corpus):
     """Nested aliases read small but expand when an edit copies the values (out of memory)."""
-    from kb.edit import EditError, set_comment_tags
-    from kb.index import build_index
+    from kb.corpus.edit import set_comment_tags
+    from kb.errors import EditError
+    from kb.index.build import build_index
 
     path = corpus / "comments" / "leaving.yaml"
     text = path.read_text()

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from kb.cli import _common
+from kb.errors import StoreError
 from kb.importers.command import register
 from kb.settings import Settings
-from kb.store import StoreError
 
 from .conftest import kb_command
 from .test_import_shared import FIXTURES, corpus_text, snapshot

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import ImportFormatError, UsageError
 from kb.importers.command import parse_mapping
 from kb.importers.run import import_files

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import UsageError
 from kb.importers.run import import_files
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import ImportFormatError
 from kb.importers.run import import_files
 

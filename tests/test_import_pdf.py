@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import ImportFormatError, UsageError
 from kb.importers.pdf import read_archive
 from kb.importers.run import import_files

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.store import ChangeSet, StoreError, append_entries, render_article, render_comment
+from kb.corpus.write import ChangeSet, append_entries, render_article, render_comment
+from kb.errors import StoreError
 
 NEW = [
     render_comment(

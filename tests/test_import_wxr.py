@@ -6,7 +6,7 @@ import time
 import pytest
 import yaml
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import ImportFormatError
 from kb.importers.run import import_files
 

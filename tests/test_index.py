@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from kb.errors import BusyError, CorpusError, IndexMissingError
-from kb.index import build_index, build_lock, current_generation, open_index
+from kb.index.build import build_index
+from kb.index.generations import build_lock, current_generation, open_index
 from kb.search import KnowledgeBase
 
 from .conftest import BAD
@@ -92,7 +93,7 @@ def test_failed_build_leaves_no_half_generation(corpus_copy, tmp_path, monkeypat
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kb.index._write_units", boom)
+    monkeypatch.setattr("kb.index.build._write_articles", boom)
     with pytest.raises(RuntimeError):
         build_index(corpus_copy, ix_dir)
     assert current_generation(ix_dir) == before

@@ -6,10 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from kb.index.purge import redact_comment
 
-from kb.corpus import load_corpus
-from kb.index import build_index
-from kb.redact import REMOVED_TEXT, redact_comment
+from kb.corpus.read import load_corpus
+from kb.corpus.redact import REMOVED_TEXT
+from kb.index.build import build_index
 from kb.search import KnowledgeBase
 
 from .conftest import EMBEDDED_CORPUS, FIXTURE_CORPUS, HERE, kb_command
@@ -158,7 +159,7 @@ def test_a_redacted_comment_imported_again_from_another_source_stays_out(corpus_
 @pytest.mark.parametrize("how", ["purge skipped", "build lock busy", "another index folder"])
 def test_an_unfinished_redaction_is_purged_by_the_next_ordinary_build(corpus_copy, tmp_path, how):
     from kb.errors import BusyError
-    from kb.index import build_lock
+    from kb.index.generations import build_lock
 
     index, other = tmp_path / "ix", tmp_path / "app-ix"
     build_index(corpus_copy, index)
@@ -213,8 +214,8 @@ comments:
 
 def test_edits_and_redaction_find_entries_by_parsing(corpus_copy):
     """PyYAML's own layout (lists at their key's indentation) and a body holding `id:` lines."""
-    from kb.corpus import check_corpus
-    from kb.edit import set_comment_tags
+    from kb.corpus.edit import set_comment_tags
+    from kb.corpus.read import check_corpus
 
     path = corpus_copy / "comments" / "leaving.yaml"
     path.write_text(PYYAML_LAYOUT, "utf-8")

@@ -204,7 +204,7 @@ def test_the_faq_draft_escapes_everything_readers_wrote(kb, text):
 def test_grouping_quality_on_the_embedded_corpus(tmp_path):
     import yaml
 
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     build_index(EMBEDDED_CORPUS, tmp_path / "ix")
     judged = yaml.safe_load((HERE / "eval" / "faq.yaml").read_text())["questions"]
@@ -261,7 +261,7 @@ def test_searches_asked_alike_group_without_library_warnings(built_index, tmp_pa
 
 
 def test_key_terms_are_words_the_askers_wrote(tmp_path):
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     build_index(EMBEDDED_CORPUS, tmp_path / "ix")
     kb = KnowledgeBase(tmp_path / "ix")

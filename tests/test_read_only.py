@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from kb.index import build_index
+from kb.index.build import build_index
 
 from .conftest import FIXTURE_CORPUS, REPO, kb_command
 

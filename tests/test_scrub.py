@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from kb.corpus import load_corpus
+from kb.corpus.read import load_corpus
 from kb.scrub import EMAIL_MARK, IP_MARK, LINK_MARK, PHONE_MARK, scrub
 
 from .conftest import EMBEDDED_CORPUS, FIXTURE_CORPUS

@@ -128,14 +128,14 @@ def test_thread_is_returned_whole_in_order(kb):
     "word", ["wont", "dont", "cant", "im", "ive", "youre", "thats", "didnt", "shower", "eachother"]
 )
 def test_english_words_and_bare_contractions_are_known(word):
-    from kb.search import known_word
+    from kb.index.spelling import known_word
 
     assert known_word(word)
 
 
 @pytest.mark.parametrize("word", ["coworkr", "marrige", "councellor", "husbnad"])
 def test_misspellings_are_not_known_words(word):
-    from kb.search import known_word
+    from kb.index.spelling import known_word
 
     assert not known_word(word)
 
@@ -167,7 +167,7 @@ def test_a_negation_and_its_word_count_as_a_pair(corpus_copy, tmp_path, monkeypa
     """ "no contact": a story holding both words ranks above one that says "contact" and "ex"
     more often (and leads without the pair)."""
     from kb import search as search_module
-    from kb.index import build_index
+    from kb.index.build import build_index
     from kb.search import KnowledgeBase
 
     path = corpus_copy / "comments" / "space.yaml"

@@ -6,7 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from kb.index import build_index, current_generation
+from kb.index.build import build_index
+from kb.index.generations import current_generation
 from kb.search import KnowledgeBase
 from kb.semantic import build as vector_build
 from kb.semantic import model as semantic_model
@@ -192,7 +193,7 @@ def test_a_generation_whose_vectors_belong_to_another_model_is_searched_by_words
 
 
 def test_a_broken_model_folder_is_one_line_and_the_words_still_build(corpus_copy, tmp_path):
-    from kb.corpus import check_corpus
+    from kb.corpus.read import check_corpus
 
     site = corpus_copy / "site.yaml"
     site.write_text(site.read_text("utf-8") + "embedding_model: nowhere\n", "utf-8")
@@ -201,7 +202,7 @@ def test_a_broken_model_folder_is_one_line_and_the_words_still_build(corpus_copy
 
 
 def test_redaction_takes_the_vector_of_the_text_with_it(corpus_copy, tmp_path):
-    from kb.redact import redact_comment
+    from kb.index.purge import redact_comment
 
     index = tmp_path / "index"
     build_index(corpus_copy, index)

@@ -7,12 +7,13 @@ import socket
 import subprocess
 
 import pytest
+from kb.index.purge import redact_comment
 
-from kb.corpus import check_corpus, load_corpus
-from kb.edit import set_comment_tags
+from kb.corpus.edit import set_comment_tags
+from kb.corpus.read import check_corpus, load_corpus
+from kb.errors import SyncError
 from kb.importers import rest
-from kb.importers.sync import SyncError, stored_sync, sync_site
-from kb.redact import redact_comment
+from kb.importers.sync import stored_sync, sync_site
 
 from .conftest import kb_command
 from .restsite import RestSite

@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 from kb import tagstats
-from kb.corpus import load_corpus
-from kb.edit import EditError, add_tag, apply_decisions, set_comment_tags
-from kb.errors import UsageError
-from kb.index import build_index
+from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
+from kb.corpus.read import load_corpus
+from kb.errors import EditError, UsageError
+from kb.index.build import build_index
 from kb.model import Comment, Tag
 from kb.search import KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from kb.corpus import check_corpus, load_corpus
+from kb.corpus.read import check_corpus, load_corpus
 
 from .conftest import kb_command
 from .test_import_shared import corpus_text

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from kb.corpus import load_corpus
-from kb.corpuslock import corpus_lock
-from kb.edit import set_comment_tags
+from kb.corpus.edit import set_comment_tags
+from kb.corpus.lock import corpus_lock
+from kb.corpus.read import load_corpus
 from kb.errors import BusyError
 from kb.importers.run import import_files
 
@@ -137,7 +137,7 @@ def test_a_held_lock_makes_a_writer_wait_then_refuse_with_one_line(corpus_copy):
             sys.executable,
             "-c",
             (
-                "import sys, time; from kb.corpuslock import corpus_lock\n"
+                "import sys, time; from kb.corpus.lock import corpus_lock\n"
                 "with corpus_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(30)\n"
             ),
             str(corpus_copy),

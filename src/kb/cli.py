@@ -54,7 +54,7 @@ def _date(value: str | None, flag: str):
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    from kb.corpus import read_corpus
+    from kb.corpus.read import read_corpus
 
     corpus, problems = read_corpus(args.settings.corpus)
     data = {
@@ -78,7 +78,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from kb.index import build_index
+    from kb.index.build import build_index
 
     progress = None
     if not args.json and sys.stderr.isatty():
@@ -102,7 +102,7 @@ def cmd_build(args) -> int:
         print(file=sys.stderr)
     data = report.as_dict()
     if not args.words_only and not (report.vectors or {}).get("error"):
-        from kb.semantic.model import ModelError
+        from kb.errors import ModelError
 
         try:
             data["vectors"] = _complete_vectors(args, progress is not None) or report.vectors
@@ -398,7 +398,7 @@ def cmd_faq(args) -> int:
 
 
 def cmd_redact(args) -> int:
-    from kb.redact import redact_comment
+    from kb.index.purge import redact_comment
 
     report = redact_comment(args.settings.corpus, args.settings.index, args.comment_id)
 

@@ -46,3 +46,23 @@ class CorpusError(KbError):
 
 class ImportFormatError(KbError):
     """An input file for an importer cannot be read as the format it claims."""
+
+
+class StoreError(KbError):
+    """A corpus file cannot be extended safely; nothing was written."""
+
+
+class EditError(KbError):
+    """An edit cannot be made safely; the file was left as it was."""
+
+
+class CorpusWriteError(KbError):
+    """The corpus folder cannot be written to (read-only, missing permissions)."""
+
+
+class ModelError(KbError):
+    """The embedding model cannot be loaded."""
+
+
+class SyncError(KbError):
+    """The site could not be read as a WordPress REST API; the corpus was left as it was."""

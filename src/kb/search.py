@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import math
 import threading
 from collections import Counter
@@ -29,17 +28,14 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as Q
-from whoosh.automata.fsa import find_all_matches
-from whoosh.automata.lev import levenshtein_automaton
 from whoosh.scoring import BM25F
-from whoosh.spelling import Corrector, ListCorrector
 
 from kb.analysis import NEGATION_STEMS, STOP_WORDS, synonyms, terms
+from kb.engine.scoring import IndexArrays, top
 from kb.errors import NotFoundError, UsageError, shown
-from kb.index import current_generation, open_index, read_manifest
+from kb.index.generations import current_generation, open_index, read_manifest
+from kb.index.spelling import MAX_WORD, corrector, did_you_mean, read_words
 from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
-from kb.scoring import IndexArrays, top
-from kb.segments import read_words
 from kb.semantic import build as vector_build
 from kb.semantic import model as semantic_model
 from kb.semantic.vectors import SEARCHED, VECTORS, dequantize, read_vectors
@@ -55,9 +51,7 @@ BM25_B, BM25_K1 = 0.5, 1.2
 SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 # Longer "words" are noise (pasted links, keyboard mashing); their spelling automata take
 # most of a second to build, so they are never corrected or matched fuzzily.
-MAX_WORD = 30
 FUZZY_RELAXED = "no exact match; showing words spelled alike"
-MAX_CORRECTIONS = 12  # distinct unknown words looked up for "did you mean", at most
 IDLE_SEARCHERS = 8  # searchers kept open for the next requests
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
 MODES = ("hybrid", "words", "meaning")
@@ -371,73 +365,6 @@ def fuse(
     return sorted(((sc, d) for d, sc in fused.items()), key=lambda p: (-p[0], p[1]))
 
 
-class WordListCorrector(Corrector):
-    """Spelling suggestions from the index's word list, ranked as Whoosh ranks a field's words."""
-
-    def __init__(self, words: list[str], reader, fieldname: str = "body"):
-        self.words = words
-        self.reader = reader
-        self.fieldname = fieldname
-
-    def _suggestions(self, text, maxdist, prefix):
-        dfa = levenshtein_automaton(text, maxdist, prefix).to_dfa()
-        for sug in find_all_matches(dfa, ListCorrector.Skipper(self.words)):
-            f = self.reader.frequency(self.fieldname, sug) or 1
-            yield 0 - (maxdist + (1.0 / f * 0.5)), sug
-
-
-# Contractions readers type without the apostrophe: words, never typos to correct.
-CONTRACTIONS = frozenset(
-    """
-    aint arent cant couldnt didnt doesnt dont hadnt hasnt havent hed hes id ill im isnt itd
-    itll ive lets mightnt mustnt neednt shant shed shes shouldnt thatll thats theres theyd
-    theyll theyre theyve wasnt wed well were werent weve whatll whats whered wheres whod whos
-    whove wont wouldnt yall youd youll youre youve
-    """.split()  # noqa: SIM905 - a word list reads best as text
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _english():
-    """Return the English word frequency list of pyspellchecker (loaded once, ~0.1 s)."""
-    from spellchecker import SpellChecker
-
-    return SpellChecker(distance=1)
-
-
-def known_word(word: str) -> bool:
-    """Tell whether ``word`` (lower case) is English: a dictionary word, a contraction
-    written without its apostrophe, or two dictionary words run together ("eachother")."""
-    if word in CONTRACTIONS:
-        return True
-    english = _english()
-    if english.known([word]):
-        return True
-    return any(
-        len(word[:i]) > 1
-        and len(word[i:]) > 1
-        and english.known([word[:i]])
-        and english.known([word[i:]])
-        for i in range(2, len(word) - 1)
-    )
-
-
-def _nearest(corrector, reader, word: str) -> str | None:
-    """Return the index word nearest to ``word`` (one edit, else two), the most used first."""
-    if not isinstance(corrector, WordListCorrector):  # an old index: Whoosh's own ranking
-        options = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
-        return options[0] if options else None
-    for dist in (1, 2):
-        found = {sug for _, sug in corrector._suggestions(word, dist, 1) if sug.isalpha()}
-        if found:
-
-            def used(sug):
-                return max((reader.doc_frequency("body", t) for t in terms(sug)), default=0)
-
-            return max(sorted(found), key=used)
-    return None
-
-
 class KnowledgeBase:
     """Search over one index folder; reopens the index when a build swaps in a new one."""
 
@@ -491,9 +418,7 @@ class KnowledgeBase:
             with self._lock:
                 if self._gen == gen:
                     self._words = words
-        if words is None:  # an index written before the word list existed
-            return s.corrector("body")
-        return WordListCorrector(words, s.reader())
+        return corrector(words, s)
 
     @contextlib.contextmanager
     def _reading(self):
@@ -924,37 +849,8 @@ class KnowledgeBase:
         )
 
     def _did_you_mean(self, s, text: str) -> str | None:
-        """Return the text with its misspelt words corrected, or None when none needs it.
-
-        A word is corrected only when it matches no document, is not an English word
-        (see :func:`known_word`), and a word of the index is one or two edits away: the
-        nearest ones first, of those the one in the most documents.
-        """
-        reader = s.reader()
-        corrector = None
-        changed = False
-        out = []
-        known: dict[str, str | None] = {}  # a word repeated is corrected once
-        for word in text.split():
-            core = word.strip(".,!?;:\"'()[]{}").lower()
-            if (
-                4 <= len(core) <= MAX_WORD
-                and core.isalpha()
-                and core not in STOP_WORDS
-                and not known_word(core)
-                and not any(reader.doc_frequency("body", t) for t in terms(core))
-            ):
-                corrector = corrector or self._corrector(s)
-                if core not in known and len(known) < MAX_CORRECTIONS:
-                    known[core] = _nearest(corrector, reader, core)
-                option = known.get(core)
-                if option:
-                    at = word.lower().index(core)
-                    out.append(word[:at] + option + word[at + len(core) :])
-                    changed = True
-                    continue
-            out.append(word)
-        return " ".join(out) if changed else None
+        """Return the text with its misspelt words corrected, or None (see kb.index.spelling)."""
+        return did_you_mean(s.reader(), lambda: self._corrector(s), text)
 
     def similar(self, comment_id: str, *, limit: int = 10, mode: str = "hybrid") -> list[Hit]:
         """Return the reader stories most like a given comment, from other threads.

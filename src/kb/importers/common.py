@@ -8,6 +8,7 @@ the rules for duplicates, author replies and private data live in one place.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from kb.errors import ImportFormatError
-from kb.scrub import EMAIL_MARK, IP_MARK, LINK_MARK, MARKS, PHONE_MARK, scrub
+from kb.scrub import EMAIL_MARK, IP_MARK, LINK_MARK, PHONE_MARK, scrub
 
 __all__ = ["EMAIL_MARK", "IP_MARK", "LINK_MARK", "PHONE_MARK", "scrub_private"]
 
@@ -37,8 +38,6 @@ POST_NOT_IMPORTED = "post-not-imported"
 REDACTED = "redacted"
 TOO_LONG = "too-long"
 
-_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
-_WORDS_RE = re.compile(r"[\W_]+", re.UNICODE)
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -140,14 +139,10 @@ def slug_from_url(url: str) -> str:
     return "" if last.isdigit() else slugify(last, fallback="")
 
 
-def normalise_text(text: str) -> str:
-    """Return text reduced to lower-case words, for matching the same comment across sources."""
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = unicodedata.normalize("NFKC", text).casefold()
-    for mark in MARKS:
-        text = text.replace(mark.casefold(), " ")
-    text = _URL_RE.sub(" ", text)
-    return _WORDS_RE.sub(" ", text).strip()
+def tag_id(slug: str, label: str) -> str:
+    """Return the corpus tag id for a WordPress category or tag (its slug, else its label)."""
+    tag = slugify(unquote(slug or label), fallback="")
+    return tag or "tag-" + hashlib.sha1(label.encode()).hexdigest()[:6]
 
 
 def scrub_private(text: str, site_url: str = "") -> str:

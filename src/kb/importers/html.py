@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bs4 import ParserRejectedMarkup
 
+from kb.corpus.identity import normalise_text
 from kb.errors import ImportFormatError
 from kb.importers import common as c
 from kb.importers.markup import soup, tree_to_markdown
@@ -119,7 +120,7 @@ class _Page:
         """Return what identifies the article this page shows."""
         if self.post_id:
             return f"wp:{self.post_id}"
-        return "url:" + self.url if self.url else "title:" + c.normalise_text(self.title)
+        return "url:" + self.url if self.url else "title:" + normalise_text(self.title)
 
 
 def _slug(page: _Page) -> str:
@@ -253,7 +254,7 @@ def _own_comment(
     if page.post_id and number:
         cid = f"wp-{page.post_id}-{number}"
     else:
-        seed = f"{author}|{when.date()}|{c.normalise_text(body)}"
+        seed = f"{author}|{when.date()}|{normalise_text(body)}"
         cid = "html-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
     batch.comments.append(
         c.SourceComment(

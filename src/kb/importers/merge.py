@@ -10,8 +10,6 @@ The author's replies are signed with the name in ``site.yaml``, so kb recognises
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,14 +18,14 @@ from typing import Any
 
 import yaml
 
-from kb.corpus import MAX_BODY, parse_date, read_corpus
+from kb.corpus.identity import comment_key, normalise_text, redaction_digest
+from kb.corpus.read import MAX_BODY, parse_date, read_corpus
+from kb.corpus.write import ChangeSet, append_entries, render_article, render_comment
+from kb.corpus.yamlfile import dump_yaml, load_yaml
 from kb.errors import UsageError
 from kb.importers import common as c
 from kb.model import Site
 from kb.scrub import MARKS
-from kb.store import ChangeSet, append_entries, dump_yaml, load_yaml, render_article, render_comment
-
-_AUTHOR = "\x00author"
 
 
 @dataclass
@@ -101,20 +99,7 @@ def _url_key(url: str) -> str:
 
 
 def _title_key(title: str) -> str:
-    return c.normalise_text(title)
-
-
-def comment_key(slug: str, author: str, when: dt.datetime, body: str, site: Site | None) -> tuple:
-    """Return what makes two comments under one article the same: author, day, normalised text."""
-    who = _AUTHOR if site and site.is_author(author) else author.strip().casefold()
-    return (slug, who, when.date(), c.normalise_text(body))
-
-
-def redaction_digest(key: tuple) -> str:
-    """Return the digest a redaction record keeps of a comment's key: no text can be read back."""
-    slug, who, day, text = key
-    raw = "\x1f".join([str(slug), str(who), day.isoformat(), str(text)])
-    return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return normalise_text(title)
 
 
 def _read_state(root: Path) -> _State:
@@ -143,7 +128,7 @@ def _read_state(root: Path) -> _State:
                     str(data.get("article") or path.stem), item["author"], when, item["body"], site
                 )
                 keys.setdefault(key, str(item["id"]))
-    from kb.redact import read_records
+    from kb.corpus.redact import read_records
 
     redacted = {r["match"]: r["id"] for r in read_records(root) if r["match"]}
     ids |= {r["id"] for r in read_records(root)}

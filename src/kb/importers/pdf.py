@@ -23,6 +23,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from kb.corpus.identity import normalise_text
 from kb.errors import ImportFormatError
 from kb.importers import common as c
 
@@ -293,7 +294,7 @@ def _read_comments(
         depth = min(range(len(columns)), key=lambda d: abs(columns[d] - lines[i].x))
         while stack and stack[-1][0] >= depth:
             stack.pop()
-        seed = f"{slug}|{author}|{when.isoformat()}|{c.normalise_text(body)[:300]}"
+        seed = f"{slug}|{author}|{when.isoformat()}|{normalise_text(body)[:300]}"
         cid = "pdf-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
         batch.comments.append(
             c.SourceComment(

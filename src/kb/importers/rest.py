@@ -25,7 +25,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
-from kb.errors import KbError
+from kb.corpus.identity import normalise_text
+from kb.errors import SyncError
 from kb.importers import common as c
 from kb.importers.markup import html_to_markdown
 
@@ -40,10 +41,6 @@ POST_FIELDS = (
 COMMENT_FIELDS = "id,post,parent,author,author_name,date,date_gmt,content,status,type"
 
 Fetched = Callable[[str, int, int], None]  # (what, done, total)
-
-
-class SyncError(KbError):
-    """The site could not be read as a WordPress REST API; the corpus was left as it was."""
 
 
 @dataclass
@@ -333,12 +330,6 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
 
 
-def _tag_id(slug: str, label: str) -> str:
-    from kb.importers.wxr import _tag_id as wxr_tag_id
-
-    return wxr_tag_id(slug, label)
-
-
 def read_site(
     url: str,
     *,
@@ -461,7 +452,7 @@ def _read_posts(
         for field_name in ("categories", "tags"):
             for term_id in post.get(field_name) or []:
                 slug, label = terms.get((field_name, term_id), ("", ""))
-                tag = _tag_id(slug, label) if (slug or label) else ""
+                tag = c.tag_id(slug, label) if (slug or label) else ""
                 if tag and tag != "uncategorized":
                     tags.setdefault(tag, label)
         body = html_to_markdown(_rendered(post.get("content")))
@@ -492,8 +483,8 @@ def _read_posts(
 
 def _summary(excerpt: str, content: str) -> str:
     """Return the excerpt the author wrote, or "" when WordPress made it from the text."""
-    words = c.normalise_text(re.sub(r"\[(&hellip;|\.\.\.|…)\]|&hellip;|…", " ", excerpt))
-    if not words or c.normalise_text(content).startswith(words):
+    words = normalise_text(re.sub(r"\[(&hellip;|\.\.\.|…)\]|&hellip;|…", " ", excerpt))
+    if not words or normalise_text(content).startswith(words):
         return ""
     return _plain(excerpt)
 

@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Callable
 from pathlib import Path
 
-from kb.corpus import SLUG_RULE, valid_slug
-from kb.corpuslock import corpus_lock
+from kb.corpus.lock import corpus_lock
+from kb.corpus.read import SLUG_RULE, valid_slug
 from kb.errors import ImportFormatError, UsageError, shown
 from kb.importers.common import Batch, Progress
 from kb.importers.merge import Report, plan_import

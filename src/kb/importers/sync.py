@@ -22,11 +22,13 @@ from typing import Any
 
 import yaml
 
-from kb.errors import UsageError
+from kb.corpus.identity import normalise_text
+from kb.corpus.write import ChangeSet
+from kb.corpus.yamlfile import dump_yaml, load_yaml
+from kb.errors import StoreError, SyncError, UsageError
 from kb.importers import common as c
 from kb.importers.merge import plan_import
-from kb.importers.rest import Fetched, Remote, SyncError, read_site, site_root
-from kb.store import ChangeSet, StoreError, dump_yaml, load_yaml
+from kb.importers.rest import Fetched, Remote, read_site, site_root
 
 OVERLAP = dt.timedelta(days=2)  # the site's clock and time zone may differ from ours
 _FRONT_RE = re.compile(r"\A(---[ \t]*\n.*?\n---[ \t]*\n)(.*)\Z", re.S)
@@ -195,7 +197,7 @@ def _replace_body(text: str, path: Path, comment_id: str, body: str) -> str:
     The entry is found by parsing (kb.edit); the result is parsed again and must differ
     from the file in that one value only.
     """
-    from kb.edit import entry_of, set_key
+    from kb.corpus.edit import entry_of, set_key
 
     lines = text.splitlines(True)
     if lines and not lines[-1].endswith("\n"):
@@ -232,7 +234,7 @@ def _update_comments(
             report.comments_kept_redacted.append(com.id)
             continue
         body = c.clean_body(c.scrub_private(com.body, base_url))
-        if c.normalise_text(body) == c.normalise_text(str(entry.get("body") or "")):
+        if normalise_text(body) == normalise_text(str(entry.get("body") or "")):
             continue
         current = changes.changes[path].text if path in changes.changes else _read_text(path)
         changes.put(path, _replace_body(current or "", path, com.id, body), _read_text(path))
@@ -257,7 +259,7 @@ def _update_articles(
         if m is None:
             continue  # a broken article file is left to `kb check`
         new_body = remote.article_bodies.get(art.key, "")
-        if not new_body or c.normalise_text(m.group(2)) == c.normalise_text(new_body):
+        if not new_body or normalise_text(m.group(2)) == normalise_text(new_body):
             report.articles_unchanged += 1
             continue
         changes.put(path, f"{m.group(1)}\n{new_body.strip()}\n", text)
@@ -361,7 +363,7 @@ def sync_site(
         )
         record.commit()
     if build and index is not None:
-        from kb.index import build_index
+        from kb.index.build import build_index
 
         report.index = build_index(corpus, index, progress=build_progress).as_dict()
     return report

@@ -14,6 +14,7 @@ import hashlib
 import io
 from pathlib import Path
 
+from kb.corpus.identity import normalise_text
 from kb.errors import ImportFormatError, UsageError
 from kb.importers import common as c
 from kb.importers.markup import html_to_markdown
@@ -128,7 +129,7 @@ def _read_row(
     elif when.date() < known.date:
         known.date = when.date()
     author = _cell(row, columns, "author") or "Anonymous"
-    seed = f"{author}|{when.isoformat()}|{c.normalise_text(question)}"
+    seed = f"{author}|{when.isoformat()}|{normalise_text(question)}"
     cid = "csv-" + hashlib.sha1(seed.encode()).hexdigest()[:12]
     batch.comments.append(
         c.SourceComment(id=cid, article=key, author=author, date=when, body=question, where=where)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
-import hashlib
 import html
 import re
 from collections import Counter
@@ -224,11 +223,6 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
 
 
-def _tag_id(slug: str, label: str) -> str:
-    tag = c.slugify(unquote(slug or label), fallback="")
-    return tag or "tag-" + hashlib.sha1(label.encode()).hexdigest()[:6]
-
-
 def _item_tags(item: ElementTree.Element) -> tuple[tuple[str, str], ...]:
     tags: dict[str, str] = {}
     for cat in _children(item, "category"):
@@ -236,7 +230,7 @@ def _item_tags(item: ElementTree.Element) -> tuple[tuple[str, str], ...]:
         domain = cat.get("domain", "category")
         if not label or domain not in ("category", "post_tag", "tag"):
             continue
-        tag_id = _tag_id(cat.get("nicename", ""), label)
+        tag_id = c.tag_id(cat.get("nicename", ""), label)
         if tag_id not in _SKIPPED_CATEGORIES:
             tags.setdefault(tag_id, label)
     return tuple(tags.items())

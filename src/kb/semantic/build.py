@@ -20,7 +20,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from kb.ledger import read_ledger
+from kb.index.ledger import read_ledger
 from kb.semantic import model as semantic_model
 from kb.semantic.vectors import CACHE, EmbeddingCache, VectorReport, fill, read_vectors
 
@@ -166,7 +166,7 @@ def complete(
 
     Goes on with the next generation if a build swapped one in meanwhile.
     """
-    from kb.index import current_generation, read_manifest
+    from kb.index.generations import current_generation, read_manifest
 
     index_dir = Path(index_dir)
     if not index_dir.is_dir():

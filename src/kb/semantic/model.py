@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.errors import KbError
+from kb.errors import ModelError
 
 BUNDLED = Path(__file__).resolve().parent / "models" / "all-MiniLM-L6-v2"
 # One text per call: the int8 model quantises its activations over the whole batch, so a
@@ -32,10 +32,6 @@ BATCH = 1
 # What a text is cut to before tokenising: a bound on the tokenizer's work for huge
 # comments (the model reads at most max_tokens word pieces anyway, about 200 words).
 MAX_CHARS = 4000
-
-
-class ModelError(KbError):
-    """The embedding model cannot be loaded."""
 
 
 class Embedder:

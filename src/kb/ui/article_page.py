@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.corpus import read_article
+from kb.corpus.read import read_article
 from kb.errors import KbError
 from kb.render import article_html
 from kb.ui import components as c
@@ -120,7 +120,7 @@ def _conversations(kb, slug: str) -> None:
             c.thread_view(by_thread.get(root["id"], [root]))
             routes.link(
                 "story",
-                f"Open {root['author']}'s conversation ({c._day(root['date'])})",
+                f"Open {root['author']}'s conversation ({c.day(root['date'])})",
                 comment=root["id"],
             )
     if pages > 1:

@@ -137,7 +137,7 @@ def _drill_down(kb, groups) -> None:
             continue
         with st.container(border=True):
             c.meta_line(
-                d["author"], c._day(d["date"]), "answered" if d.get("replies") else "no reply yet"
+                d["author"], c.day(d["date"]), "answered" if d.get("replies") else "no reply yet"
             )
             c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'][:600])}</div>")
             routes.link("story", f"Open {d['author']}'s conversation", comment=cid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import tagstats
-from kb.edit import add_tag, apply_decisions, set_comment_tags
+from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
 from kb.errors import KbError
 from kb.model import Tag
 from kb.ui import components as c
@@ -120,7 +120,7 @@ def _edit_one(docs, current, labels) -> None:
         c.error(f"No comment {cid[:100]!r}.")
         return
     d = docs[cid]
-    c.meta_line(d["author"], c._day(d["date"]), f"under “{d['article_title']}”")
+    c.meta_line(d["author"], c.day(d["date"]), f"under “{d['article_title']}”")
     c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'])}</div>")
     rule = _split(d.get("rule_tags", ""))
     if rule:

@@ -107,7 +107,7 @@ def meta_line(author: str, date, extra: str = "") -> None:
     """Show who wrote something and when (the day only, as everywhere in the app)."""
     tail = f" · {html.escape(extra)}" if extra else ""
     html_block(
-        f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(_day(date))}{tail}</div>"
+        f"<div class='kb-meta'><b>{html.escape(author)}</b> · {html.escape(day(date))}{tail}</div>"
     )
 
 
@@ -154,7 +154,7 @@ def advice_card(hit: Hit, labels: dict[str, str]) -> None:
             html_block(f"<div class='kb-snippet'>{snippet_html(hit.snippet)}</div>")
             routes.link(
                 "story",
-                f"Read {hit.author}'s reply of {_day(hit.date)} in its conversation",
+                f"Read {hit.author}'s reply of {day(hit.date)} in its conversation",
                 comment=hit.id,
             )
         tag_badges(hit.tags, hit.rule_tags, labels)
@@ -227,7 +227,7 @@ def story_card(
             html_block(
                 AUTHOR_BOX.format(
                     who=html.escape(reply["author"]),
-                    date=html.escape(_day(reply["date"])),
+                    date=html.escape(day(reply["date"])),
                     body=f"<div class='kb-comment'>{comment_html(reply['body'])}</div>",
                 )
             )
@@ -242,7 +242,7 @@ def story_card(
         )
 
 
-def _day(value) -> str:
+def day(value) -> str:
     """Return the day of a date, a datetime or an ISO string ("2013-06-04")."""
     if hasattr(value, "date"):
         return value.date().isoformat()
@@ -259,6 +259,6 @@ def thread_view(docs: list[dict], highlight: str | None = None) -> None:
         html_block(
             f"<div id='{html.escape(d['id'])}' style='margin-left:{indent}rem;border-left:3px solid "
             f"{border};padding:0.1rem 0 0.1rem 0.7rem;margin-bottom:0.6rem;{bg}'>"
-            f"<div class='kb-meta'><b>{who}</b> · {html.escape(_day(d['date']))}</div>"
+            f"<div class='kb-meta'><b>{who}</b> · {html.escape(day(d['date']))}</div>"
             f"<div class='kb-comment'>{comment_html(d['body'])}</div></div>"
         )

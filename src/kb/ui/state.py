@@ -18,9 +18,10 @@ from pathlib import Path
 import streamlit as st
 
 from kb import settings as kb_settings
-from kb.corpus import corpus_files
+from kb.corpus.read import corpus_files
 from kb.errors import BusyError, CorpusError, IndexWriteError, KbError
-from kb.index import build_index, current_generation
+from kb.index.build import build_index
+from kb.index.generations import current_generation
 from kb.search import KnowledgeBase
 from kb.semantic import build as vector_build
 

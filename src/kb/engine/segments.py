@@ -13,38 +13,25 @@ all postings rather than just the terms. Incremental builds add a small segment
 each time; once a few small ones have piled up they are merged together, never
 into the large segments, so an update stays cheap however large the index is.
 
-The words of the comments are also collected here, unstemmed, for spelling
-suggestions ("did you mean").
+Worker processes that write one segment each are in ``kb.engine.parallel``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import re
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import wait
+from collections.abc import Iterator
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, _lenfield
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from kb.analysis import STOP_WORDS, CountingFrequency
-from kb.errors import KbError
-from kb.fsutil import write_atomic
+from kb.analysis import CountingFrequency
 
 SMALL_SEGMENT = 5000  # documents: a segment smaller than this is merged with other small ones
 MERGE_AT = 4  # how many small segments may pile up before they are merged
-PARALLEL_MIN_BYTES = 1_500_000  # of comments: below this one process is faster than several
-WORDS_FILE = "spelling.txt"
 # postings per block: Whoosh's 128 suits skipping through lists; summing whole lists into
 # arrays, as kb's search does, goes faster with fewer, larger blocks (and so does writing)
 BLOCK = 512
-
-# the words of Whoosh's default tokenizer, as its spelling field would see them
-_WORD_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 
 
 class MemoryPool:
@@ -254,142 +241,6 @@ def merge_small(writer_: SegmentWriter, segments: list) -> list:
         writer_.add_reader(reader)
         reader.close()
     return [s for s in segments if s not in small]
-
-
-def spelling_words(texts: Iterable[str]) -> set[str]:
-    """Return the unstemmed words of ``texts`` that spelling suggestions may offer."""
-    words: set[str] = set()
-    for text in texts:
-        words.update(_WORD_RE.findall(text.lower()))
-    return {w for w in words if len(w) >= 2 and w not in STOP_WORDS}
-
-
-def read_words(gen) -> list[str] | None:
-    """Return the sorted spelling words of a generation, or None if it has no list."""
-    try:
-        text = (gen / WORDS_FILE).read_text("utf-8")
-    except FileNotFoundError:
-        return None
-    return text.split("\n") if text else []
-
-
-def write_words(gen, words: Iterable[str]) -> None:
-    """Write the sorted spelling words of a generation (a new file: the old may be linked)."""
-    write_atomic(gen / WORDS_FILE, "\n".join(sorted(set(words))))
-
-
-Docs = Callable[[str], Iterable[dict]]
-Progress = Callable[[str], None]
-Digest = Callable[[dict], str]
-
-
-def add_units(
-    w: SegmentWriter, units: Iterable[str], docs: Docs, progress: Progress | None, digest: Digest
-) -> tuple[set[str], dict[str, dict[str, str]]]:
-    """Add the documents of each unit to a writer; return their spelling words and digests."""
-    texts = []
-    digests: dict[str, dict[str, str]] = {}
-    for unit in units:
-        mine = digests[unit] = {}
-        for doc in docs(unit):
-            w.add_document(**doc)
-            texts.append(doc["body"])
-            mine[doc["id"]] = digest(doc)
-        if progress:
-            progress(unit)
-    return spelling_words(texts), digests
-
-
-def split_runs(units: list[str], sizes: dict[str, int], runs: int) -> list[list[str]]:
-    """Split units, in order, into ``runs`` consecutive runs of about equal size."""
-    total = sum(sizes.get(u, 1) for u in units) or 1
-    out: list[list[str]] = [[] for _ in range(runs)]
-    done = 0
-    for u in units:
-        k = min(runs - 1, int(done * runs / total))
-        out[k].append(u)
-        done += sizes.get(u, 1)
-    return [r for r in out if r]
-
-
-Prepare = Callable[[list[str]], tuple[Docs | None, dict]]
-
-
-def _child(ix, units: list[str], prepare: Prepare, digest: Digest, conn) -> None:
-    try:
-        docs, info = prepare(units)
-        if docs is None:  # the run's files have problems: nothing to write
-            conn.send(("done", {"segment": None, "words": set(), "digests": {}, "info": info}))
-            return
-        w = writer(ix, lock=False)
-        words, digests = add_units(w, units, docs, lambda unit: conn.send(("unit", unit)), digest)
-        segment = w._finalize_segment()
-        conn.send(("done", {"segment": segment, "words": words, "digests": digests, "info": info}))
-    except BaseException:  # the parent reports it; a child must not unwind into its caller
-        conn.send(("error", traceback.format_exc(limit=4)))
-    finally:
-        conn.close()
-
-
-def write_parallel(
-    ix, runs: list[list[str]], prepare: Prepare, progress: Progress | None, digest: Digest
-) -> list[dict]:
-    """Write each run of units as a segment in its own forked process.
-
-    In the child, ``prepare(units)`` reads what the run needs and returns the function
-    that yields a unit's documents (or None when there is nothing to write) and any
-    information for the parent. Return, for each run in order, its ``segment`` (or
-    None), spelling ``words``, document ``digests`` by unit and that ``info``.
-    """
-    ctx = multiprocessing.get_context("fork")
-    workers = []
-    try:
-        for units in runs:
-            parent_end, child_end = ctx.Pipe(duplex=False)
-            p = ctx.Process(
-                target=_child, args=(ix, units, prepare, digest, child_end), daemon=True
-            )
-            p.start()
-            child_end.close()
-            workers.append((p, parent_end))
-        results: dict[int, dict] = {}
-        open_ends = {conn: k for k, (_, conn) in enumerate(workers)}
-        while open_ends:
-            for conn in wait(list(open_ends)):
-                try:
-                    kind, payload = conn.recv()
-                except EOFError:
-                    k = open_ends.pop(conn)
-                    if k not in results:
-                        raise KbError(
-                            "an index writer process stopped unexpectedly; "
-                            "run `kb build --full` again"
-                        ) from None
-                    continue
-                if kind == "unit":
-                    if progress:
-                        progress(payload)
-                elif kind == "error":
-                    raise KbError(f"writing the index failed in a worker process:\n{payload}")
-                else:
-                    results[open_ends[conn]] = payload
-        for p, _ in workers:
-            p.join()
-    finally:
-        for p, conn in workers:
-            conn.close()
-            if p.is_alive():
-                p.kill()
-                p.join()
-    return [results[k] for k in range(len(workers))]
-
-
-def processes() -> int:
-    """Return how many worker processes a large build should use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def commit(w: SegmentWriter, new_segments: list) -> None:

@@ -1,29 +1,17 @@
-"""The Whoosh index: schema, full and incremental builds, and the atomic swap.
+"""Full and incremental builds: a new generation prepared aside, then swapped in.
 
-An index folder holds generations ``gen-NNNNNN/``, each a complete Whoosh index
-with a ``manifest.json`` that records what it was built from, and a symlink
-``current`` naming the live one. A build prepares a new generation aside (an
-incremental one starts from hard links to the current generation's files,
-which Whoosh never rewrites) and then swaps ``current`` with one rename, so a
-reader sees the old index or the new one and an interrupted build leaves the
-old one in place. One build at a time: builds take an exclusive lock on
-``build.lock``, which the operating system frees if the process dies.
-
-Beside the Whoosh files a generation keeps a ledger of what each article put in
-it (``kb.ledger``: an update reads only the changed files and rewrites only the
-changed documents) and the words for spelling suggestions. Large full builds
-are written by one process per core (``kb.segments``).
+A full build writes every article (large ones with one process per core, see
+``kb.engine.parallel``); an incremental build starts from hard links to the live
+generation's files, reads only the changed articles' files (the ledger stands in for
+the others) and rewrites only their documents. The vectors are given to the new
+generation before its swap (``kb.semantic.build``).
 """
 
 from __future__ import annotations
 
-import bisect
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -31,73 +19,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import OPTIMIZE
 
-from kb import segments
-from kb.analysis import CountingFrequency, analyzer
-from kb.corpus import read_corpus
-from kb.errors import BusyError, CorpusError, IndexMissingError, IndexWriteError, KbError
+from kb.corpus.read import read_corpus
+from kb.corpus.redact import redacted_ids
+from kb.engine import parallel, segments
+from kb.errors import CorpusError
 from kb.fsutil import fsync_dir, write_atomic
-from kb.ledger import LEDGER, doc_digest, known_comments, read_ledger, write_ledger
-from kb.model import KIND_SECTION, Article, Comment, Corpus
-from kb.semantic.vectors import VECTORS
-
-SCHEMA_VERSION = 11
-CURRENT = "current"
-MANIFEST = "manifest.json"
-LOCK = "build.lock"
-MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past its direct ones
-RETIRE_GRACE = 30.0  # seconds a replaced generation stays for the requests that opened it
+from kb.index import spelling
+from kb.index.documents import SCHEMA_VERSION, make_schema, thread_docs
+from kb.index.generations import (
+    MANIFEST,
+    RETIRE_GRACE,
+    build_lock,
+    current_generation,
+    link_copy,
+    next_generation,
+    prune,
+    read_manifest,
+    swap,
+)
+from kb.index.ledger import LEDGER, doc_digest, known_comments, read_ledger, write_ledger
+from kb.model import KIND_SECTION, Comment, Corpus
 
 Progress = Callable[[int, int, str], None]
-
-
-def _text(**kwargs) -> TEXT:
-    """A text field analysed by kb's analyzer, without positions, its terms counted fast."""
-    f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
-    f.format = CountingFrequency(field_boost=f.format.field_boost)
-    return f
-
-
-def _single_term(field: NUMERIC) -> NUMERIC:
-    """Index a number as one term: date ranges still work, each document costs one posting."""
-    field.shift_step = 0
-    return field
-
-
-def make_schema() -> Schema:
-    """Return the schema: one document per article section and per comment."""
-    return Schema(
-        id=ID(stored=True, unique=True, sortable=True),  # a column: ids by document number
-        kind=ID(stored=True),
-        article=ID(stored=True),
-        article_title=STORED,
-        section=ID(stored=True),
-        heading=_text(stored=True, field_boost=1.5),
-        author=ID(stored=True),
-        is_reply=BOOLEAN(stored=True),
-        answered=BOOLEAN(stored=True),
-        redacted=BOOLEAN(stored=True),
-        thread=ID(stored=True),
-        parent=ID(stored=True),
-        depth=STORED,
-        # one term per value, not Whoosh's ladder of eight for fast ranges: these are
-        # sorted on, never searched by range
-        position=NUMERIC(stored=True, sortable=True, shift_step=0),
-        thread_size=NUMERIC(stored=True, sortable=True, shift_step=0),
-        date=_single_term(DATETIME(stored=True, sortable=True)),
-        tags=KEYWORD(stored=True, commas=True, lowercase=True),
-        rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
-        removed_tags=STORED,
-        # no positions (nothing searches phrases) and no spelling field: spelling
-        # suggestions come from a word list beside the index (see kb.segments)
-        body=_text(stored=True),
-        # what surrounds a document: the story a reply answers, the reply a story got, the
-        # article a section belongs to; it helps a reader's words find both halves
-        context=_text(),
-        replies=STORED,
-    )
 
 
 @dataclass
@@ -164,252 +109,12 @@ def fingerprints(root: Path) -> tuple[str, dict[str, str]]:
         _read_bytes(root / "tags.yaml"),
         "\n".join(orphans).encode(),
     )
-    units = {}
+    digests = {}
     for md in sorted((root / "articles").glob("*.md")):
-        units[md.stem] = _digest(
+        digests[md.stem] = _digest(
             md.read_bytes(), _read_bytes(root / "comments" / f"{md.stem}.yaml")
         )
-    return glob, units
-
-
-def thread_docs(
-    corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
-) -> Iterator[dict]:
-    """Yield the index documents of one article: its sections, then its comments.
-
-    ``comments`` are the article's comments, when the caller has them at hand already.
-    """
-    article = corpus.articles[slug]
-    yield from _section_docs(corpus, article)
-    if comments is None:
-        comments = corpus.comments_of(slug)
-    children: dict[str, list[Comment]] = {}
-    by_thread: dict[str, list[Comment]] = {}
-    for c in comments:
-        if c.parent:
-            children.setdefault(c.parent, []).append(c)
-        by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
-    # the author's replies of each thread by date, so a comment's later replies are a slice
-    # (a chain thousands deep stays linear: no walk over the whole thread per comment)
-    answers: dict[str, tuple[list | None, list[Comment]]] = {}
-    for root, thread in by_thread.items():
-        mine = [r for r in thread if r.is_author]
-        dates = [r.date for r in mine]
-        ordered = all(x <= y for x, y in zip(dates, dates[1:], strict=False))
-        answers[root] = (dates if ordered else None, mine)
-    depths: dict[str, int] = {}
-    for position, c in enumerate(comments):
-        root = corpus.thread_root(c.id)
-        thread = by_thread[root]
-        direct = [r.id for r in children.get(c.id, []) if r.is_author]
-        replies = []
-        if not c.is_author:
-            dates, mine = answers[root]
-            start = bisect.bisect_left(dates, c.date) if dates is not None else 0
-            later = []
-            for r in mine[start:]:
-                if len(later) >= MAX_LATER_REPLIES:
-                    break
-                if r.date >= c.date and r.id not in direct and r.id != c.id:
-                    later.append(r.id)
-            replies = direct + later
-        depth = _depth(corpus, c, depths)
-        if c.is_author:
-            parent = corpus.comments.get(c.parent) if c.parent else None
-            context = parent.body if parent else ""
-        else:
-            context = "\n".join(corpus.comments[r].body for r in direct)
-        yield {
-            "id": c.id,
-            "kind": c.kind,
-            "article": slug,
-            "article_title": article.title,
-            "section": "",
-            "heading": "",
-            "author": c.author,
-            "is_reply": c.is_author,
-            "answered": bool(replies),
-            "redacted": c.redacted,
-            "thread": root,
-            "parent": c.parent or "",
-            "depth": depth,
-            "position": position,
-            "thread_size": len(thread),
-            "date": c.date,
-            "tags": ",".join(c.tags),
-            "rule_tags": ",".join(rule_tagger(c) if rule_tagger else ()),
-            "removed_tags": list(c.removed_tags),
-            "body": c.body,
-            "context": context,
-            "replies": replies,
-        }
-
-
-def _depth(corpus: Corpus, c: Comment, depths: dict[str, int]) -> int:
-    """Return how deep a comment sits in its thread (at most 64), remembering each answer.
-
-    One walk up to the nearest comment whose depth is known, so a whole thread costs
-    time linear in its size however deep its chains are.
-    """
-    chain: dict[str, None] = {}
-    p: str | None = c.id
-    while p and p in corpus.comments and p not in depths and p not in chain:
-        chain[p] = None
-        p = corpus.comments[p].parent
-    base = depths.get(p, -1) if p else -1
-    for cid in reversed(chain):
-        base = min(base + 1, 64)
-        depths[cid] = base
-    return depths.get(c.id, 0)
-
-
-def _section_docs(corpus: Corpus, article: Article) -> Iterator[dict]:
-    date = dt.datetime(article.date.year, article.date.month, article.date.day)
-    for s in article.sections:
-        yield {
-            "id": s.id,
-            "kind": KIND_SECTION,
-            "article": article.slug,
-            "article_title": article.title,
-            "section": s.anchor,
-            "heading": s.heading,
-            "author": corpus.site.author,
-            "is_reply": False,
-            "answered": False,
-            "redacted": False,
-            "thread": "",
-            "parent": "",
-            "depth": 0,
-            "position": s.position,
-            "thread_size": 0,
-            "date": date,
-            "tags": ",".join(article.tags),
-            "rule_tags": "",
-            "removed_tags": [],
-            "body": s.body,
-            "context": f"{article.title}\n{article.summary}",
-            "replies": [],
-        }
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """Return the folder of the live generation, or None if no index was built."""
-    link = Path(index_dir) / CURRENT
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    gen = Path(index_dir) / target
-    return gen if (gen / MANIFEST).exists() else None
-
-
-def read_manifest(gen: Path) -> dict:
-    """Return the manifest of one generation."""
-    return json.loads((gen / MANIFEST).read_text("utf-8"))
-
-
-_HELD: set[int] = set()  # descriptors of the build locks this process holds
-
-
-def _drop_locks_in_child() -> None:
-    """In a forked process, close the build locks' descriptors it inherited.
-
-    flock belongs to the open file, which a fork shares: the lock is freed only when
-    every descriptor on it is closed. Forked segment writers (see kb.segments) never
-    need the lock, and if the builder were killed they would otherwise keep the index
-    locked for as long as they live.
-    """
-    for fd in list(_HELD):
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    _HELD.clear()
-
-
-os.register_at_fork(after_in_child=_drop_locks_in_child)
-
-
-@contextlib.contextmanager
-def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
-    """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise IndexWriteError(
-            f"{index_dir}: cannot write to the index folder "
-            f"({exc.strerror or exc}); nothing was built"
-        ) from None
-    _HELD.add(fd)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BusyError(
-                        f"{index_dir}: another build is running; try again when it ends"
-                    ) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        _HELD.discard(fd)
-        os.close(fd)
-
-
-def _next_generation(index_dir: Path) -> Path:
-    numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
-    return index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
-
-
-def _link_copy(src: Path, dst: Path) -> None:
-    dst.mkdir(parents=True)
-    for f in src.iterdir():
-        if f.name in (MANIFEST, VECTORS) or f.name.endswith(".lock") or not f.is_file():
-            continue
-        try:
-            os.link(f, dst / f.name)
-        except OSError:
-            shutil.copy2(f, dst / f.name)
-
-
-def _swap(index_dir: Path, gen: Path) -> None:
-    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    os.symlink(gen.name, tmp)
-    os.replace(tmp, index_dir / CURRENT)
-    fsync_dir(index_dir)
-
-
-def _prune(index_dir: Path, keep: set[str], grace: float = RETIRE_GRACE) -> None:
-    """Remove generations other than ``keep`` once no request can still be reading them.
-
-    Whoosh opens a generation's files lazily (stored fields and columns on first use), so
-    a request that opened a generation just before two swaps fails, or reads zeros, if its
-    files go away under it. A generation that was live is removed only when the one that
-    replaced it has been live for ``grace`` seconds; one without a manifest never was.
-    """
-    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
-    live = {p.name: _built_at(p) for p in gens}
-    now = time.time()
-    for i, p in enumerate(gens):
-        if p.name in keep:
-            continue
-        if grace > 0 and live[p.name] is not None:
-            after = [live[q.name] for q in gens[i + 1 :] if live[q.name] is not None]
-            if after and now - after[0] < grace:
-                continue  # replaced moments ago: a request may still hold it
-        shutil.rmtree(p, ignore_errors=True)
-
-
-def _built_at(gen: Path) -> float | None:
-    """Return when a generation was completed (its manifest written), None if it never was."""
-    try:
-        return (gen / MANIFEST).stat().st_mtime
-    except OSError:
-        return None
+    return glob, digests
 
 
 def build_index(
@@ -432,8 +137,8 @@ def build_index(
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     if not corpus_dir.is_dir():
         read_corpus(corpus_dir)  # raises the one-line error for a missing folder
-    glob, units = fingerprints(corpus_dir)
-    redacted = sorted(_redacted_ids(corpus_dir))
+    glob, digests = fingerprints(corpus_dir)
+    redacted = sorted(redacted_ids(corpus_dir))
     with build_lock(index_dir, wait=lock_wait):
         old_gen = current_generation(index_dir)
         old = read_manifest(old_gen) if old_gen else None
@@ -450,13 +155,13 @@ def build_index(
         elif full:
             report.full, report.reason = True, "full rebuild asked for"
         if report.full:
-            todo = sorted(units)
+            todo = sorted(digests)
             report.added = todo
         else:
-            before = old["units"]
-            report.added = sorted(u for u in units if u not in before)
-            report.changed = sorted(u for u in units if u in before and before[u] != units[u])
-            report.removed = sorted(u for u in before if u not in units)
+            before = old["article_digests"]
+            report.added = sorted(a for a in digests if a not in before)
+            report.changed = sorted(a for a in digests if a in before and before[a] != digests[a])
+            report.removed = sorted(a for a in before if a not in digests)
             todo = report.added + report.changed
         if report.up_to_date and not purge:
             # unchanged since a build read every file and found no problem
@@ -468,7 +173,7 @@ def build_index(
         old_ledger = read_ledger(old_gen) if old_gen else None
         if old_ledger is None and not report.full:  # there, but unreadable
             report.full, report.reason = True, "site, tags or index format changed"
-            todo = report.added = sorted(units)
+            todo = report.added = sorted(digests)
             report.changed, report.removed = [], []
         runs = None if purge or not report.full else _parallel_runs(corpus_dir, todo)
         if runs:  # the worker processes read the comments, a run of files each
@@ -485,15 +190,15 @@ def build_index(
             raise CorpusError(problems)
         report.articles = len(corpus.articles)
         tagger = RuleTagger(corpus.tags.values())
-        gen = _next_generation(index_dir)
+        gen = next_generation(index_dir)
         try:
             if report.full:
                 gen.mkdir(parents=True)
                 ix = whoosh_index.create_in(str(gen), make_schema())
             else:
-                _link_copy(old_gen, gen)
+                link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            words, ledger = _write_units(
+            words, ledger = _write_articles(
                 ix,
                 corpus,
                 todo,
@@ -509,13 +214,13 @@ def build_index(
             counts = {slug: len(ledger[slug]["comments"]) for slug in corpus.articles}
             report.comments = sum(counts.values())
             if purge:  # nothing of a purged comment may stay behind, not even its words
-                words = segments.spelling_words(
+                words = spelling.spelling_words(
                     [s.body for a in corpus.articles.values() for s in a.sections]
                     + [c.body for c in corpus.comments.values()]
                 )
             elif not report.full:
-                words |= set(segments.read_words(old_gen) or ())
-            segments.write_words(gen, words)
+                words |= set(spelling.read_words(old_gen) or ())
+            spelling.write_words(gen, words)
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
@@ -525,7 +230,7 @@ def build_index(
             manifest = {
                 "format": SCHEMA_VERSION,
                 "global": glob,
-                "units": units,
+                "article_digests": digests,
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
                 "documents": report.documents,
                 "corpus": str(corpus_dir.resolve()),
@@ -550,8 +255,8 @@ def build_index(
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
-        _swap(index_dir, gen)
-        _prune(
+        swap(index_dir, gen)
+        prune(
             index_dir,
             {gen.name} | ({old_gen.name} if old_gen and not purge else set()),
             grace=0 if purge else RETIRE_GRACE,
@@ -573,8 +278,8 @@ def _attach_vectors(
 
     A model that cannot be loaded leaves the words index to be built and says why.
     """
+    from kb.errors import ModelError
     from kb.semantic import build as vector_build
-    from kb.semantic.model import ModelError
 
     folder = vector_build.folder_for({"embedding_model": corpus.site.embedding_model}, corpus_dir)
     try:
@@ -584,12 +289,6 @@ def _attach_vectors(
     except ModelError as exc:
         return {"error": str(exc)}
     return vectors.as_dict()
-
-
-def _redacted_ids(corpus_dir: Path) -> set[str]:
-    from kb.redact import redacted_ids  # redaction depends on the index, not the other way
-
-    return redacted_ids(corpus_dir)
 
 
 def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
@@ -609,7 +308,7 @@ def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
     ]
 
 
-def _write_units(
+def _write_articles(
     ix,
     corpus: Corpus,
     todo: list[str],
@@ -635,14 +334,14 @@ def _write_units(
 
 def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
     """Split a full build into runs of articles for worker processes, if it is worth it."""
-    procs = segments.processes()
+    procs = parallel.processes()
     sizes = {}
     for slug in todo:
         path = corpus_dir / "comments" / f"{slug}.yaml"
         sizes[slug] = path.stat().st_size if path.exists() else 0
-    if procs < 2 or sum(sizes.values()) < segments.PARALLEL_MIN_BYTES:
+    if procs < 2 or sum(sizes.values()) < parallel.PARALLEL_MIN_BYTES:
         return None
-    return segments.split_runs(todo, sizes, procs)
+    return parallel.split_runs(todo, sizes, procs)
 
 
 def _write_runs(
@@ -663,20 +362,22 @@ def _write_runs(
         if progress:
             progress(done, total, slug)
 
-    def prepare(units: list[str]):
-        part, problems = read_corpus(corpus_dir, only=set(units))
+    def prepare(slugs: list[str]):
+        part, problems = read_corpus(corpus_dir, only=set(slugs))
         if problems:
             return None, {"problems": len(problems)}
-        by_article = _by_article(part, units)
+        by_article = _by_article(part, slugs)
 
         def docs(slug: str) -> Iterator[dict]:
             return thread_docs(part, slug, tagger.tags_for, by_article[slug])
 
-        return docs, {"lines": {slug: _lines(by_article[slug]) for slug in units}}
+        return docs, {"lines": {slug: _lines(by_article[slug]) for slug in slugs}}
 
     writer = segments.writer(ix)
     try:
-        results = segments.write_parallel(ix, runs, prepare, step, doc_digest)
+        results = parallel.write_parallel(
+            ix, runs, prepare, step, doc_digest, spelling.spelling_words
+        )
         seen: set[str] = set()
         clash = False
         for r in results:
@@ -727,7 +428,9 @@ def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[s
 
     writer = segments.writer(ix)
     try:
-        words, digests = segments.add_units(writer, todo, docs, step, doc_digest)
+        words, digests = parallel.add_articles(
+            writer, todo, docs, step, doc_digest, spelling.spelling_words
+        )
         writer.commit(mergetype=segments.merge_small)
     except BaseException:
         writer.cancel()
@@ -782,15 +485,4 @@ def _write_changes(
     except BaseException:
         writer.cancel()
         raise
-    return segments.spelling_words(texts), ledger
-
-
-def open_index(index_dir: Path):
-    """Open the live generation of an index; raise if none was built."""
-    gen = current_generation(Path(index_dir))
-    if gen is None:
-        raise IndexMissingError(f"{index_dir}: no index yet; run `kb build` first")
-    try:
-        return whoosh_index.open_dir(str(gen))
-    except Exception as exc:  # whoosh raises several unrelated types for a damaged index
-        raise KbError(f"{gen}: the index cannot be opened ({exc}); run `kb build --full`") from exc
+    return spelling.spelling_words(texts), ledger

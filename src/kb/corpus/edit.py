@@ -13,40 +13,42 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from kb.corpus import LINE_KEY, _LineLoader, alias_problem
-from kb.corpus import _BaseLoader as _ComposeLoader
-from kb.corpuslock import corpus_lock
-from kb.errors import KbError, NotFoundError, UsageError
+from kb.corpus.lock import corpus_lock
+from kb.corpus.write import append_entries
+from kb.corpus.yamlfile import alias_problem, compose, load_lines, load_yaml, strip_lines
+from kb.errors import EditError, NotFoundError, UsageError
 from kb.fsutil import write_atomic
 from kb.model import Tag
-from kb.store import append_entries, load_yaml
 
 _TAG_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-class EditError(KbError):
-    """An edit cannot be made safely; the file was left as it was."""
+def load_file(path: Path, text: str) -> Any:
+    """Parse a corpus file that is about to be edited, with the line of every mapping.
 
-
-def _load(path: Path, text: str):
+    A file that cannot be parsed, or holds more aliases than a corpus file needs, is
+    refused with one line: it must be fixed (``kb check``) before it is edited.
+    """
     aliases = alias_problem(text)
     if aliases:
         raise EditError(f"{path}:{aliases[0]}: {aliases[1]}; fix it first (see `kb check`)")
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
+        return load_lines(text)
     except yaml.YAMLError as exc:
         raise EditError(f"{path}: invalid YAML; fix it first (see `kb check`)") from exc
 
 
-def _strip_lines(data):
-    if isinstance(data, dict):
-        return {k: _strip_lines(v) for k, v in data.items() if k != LINE_KEY}
-    if isinstance(data, list):
-        return [_strip_lines(v) for v in data]
-    return data
+def comment_items(path: Path, text: str) -> list:
+    """Return the parsed entries of a comments file that is about to be edited."""
+    data = load_file(path, text)
+    items = data.get("comments") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise EditError(f"{path}: expected `comments:` followed by a list")
+    return items
 
 
 def _flow(tags: list[str]) -> str:
@@ -77,7 +79,7 @@ def comment_entries(path: Path, text: str) -> list[Entry]:
     a list written at its key's indentation is read as YAML reads it.
     """
     try:
-        root = yaml.compose(text, Loader=_ComposeLoader)
+        root = compose(text)
     except yaml.YAMLError as exc:
         raise EditError(f"{path}: invalid YAML; fix it first (see `kb check`)") from exc
     items = None
@@ -181,7 +183,7 @@ def set_comment_tags(
     with corpus_lock(corpus):  # read, check and write with no other writer in between
         path = find_comment(corpus, comment_id)
         text = path.read_text("utf-8")
-        data = _load(path, text)
+        data = load_file(path, text)
         items = data.get("comments") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise EditError(f"{path}: expected `comments:` followed by a list")
@@ -211,9 +213,9 @@ def set_comment_tags(
             _flow(removed) if removed else None,
         )
         new_text = "".join(lines)
-        after = _load(path, new_text)
-        want = _strip_lines(data)
-        got = _strip_lines(after)
+        after = load_file(path, new_text)
+        want = strip_lines(data)
+        got = strip_lines(after)
         target = want["comments"][index]
         target.pop("tags", None)
         target.pop("removed_tags", None)

@@ -20,65 +20,10 @@ from typing import Any
 
 import yaml
 
-from kb.corpuslock import corpus_lock, corpus_root
-from kb.errors import KbError
+from kb.corpus.lock import corpus_lock, corpus_root
+from kb.corpus.yamlfile import Quoted, dump_yaml, load_yaml
+from kb.errors import StoreError
 from kb.fsutil import fsync_dir, write_atomic
-
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-
-class StoreError(KbError):
-    """A corpus file cannot be extended safely; nothing was written."""
-
-
-class Quoted(str):
-    """A string written in double quotes, as the corpus format shows ids and names."""
-
-
-class _Dumper(yaml.SafeDumper):
-    """A safe dumper that writes multi-line text as literal blocks and never uses aliases."""
-
-    def ignore_aliases(self, data):
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted):
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
-
-
-def _represent_list(dumper: yaml.SafeDumper, value: list):
-    flow = all(isinstance(v, str) and "\n" not in v for v in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(Quoted, _represent_quoted)
-_Dumper.add_representer(list, _represent_list)
-
-
-def dump_yaml(data: Any) -> str:
-    """Return YAML text for data: block style, unicode kept, key order kept."""
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=1000,
-    )
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML text with the safe loader."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - the safe loader
 
 
 def render_article(

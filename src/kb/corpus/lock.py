@@ -20,14 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.errors import BusyError, KbError
+from kb.errors import BusyError, CorpusWriteError
 
 LOCK_NAME = ".kb-write.lock"
 WAIT = 30.0
-
-
-class CorpusWriteError(KbError):
-    """The corpus folder cannot be written to (read-only, missing permissions)."""
 
 
 @dataclass

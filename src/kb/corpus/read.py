@@ -14,15 +14,10 @@ from typing import Any
 
 import yaml
 
+from kb.corpus.yamlfile import LINE_KEY, alias_problem, load_lines
 from kb.errors import CorpusError, NotFoundError
 from kb.model import Article, Comment, Corpus, Section, Site, Tag, anchor
 
-try:  # the C loader reads large comment files several times faster
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
-
-LINE_KEY = "__line__"
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
 _SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
@@ -33,122 +28,6 @@ MAX_BODY = 100_000  # characters in one comment's body: a long story is a few th
 def valid_slug(slug: object) -> bool:
     """Tell whether ``slug`` names an article: the rule for article file names."""
     return isinstance(slug, str) and _SLUG_RE.fullmatch(slug) is not None
-
-
-_RESOLVED: dict[str, str] = {}  # plain scalar -> its implicit tag (keys and ids repeat a lot)
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _Unusual(Exception):
-    """A document the plain construction below leaves to PyYAML's general one."""
-
-
-class _LineLoader(_BaseLoader):
-    """A safe loader that records the line of every mapping under ``__line__``."""
-
-    def resolve(self, kind, value, implicit):
-        # PyYAML tries a list of expressions on every plain scalar in Python, even with
-        # the C parser; a plain scalar's tag depends on its text only, so remember it
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
-        if not implicit[0]:
-            return _STR_TAG  # quoted or block text is always a string
-        tag = _RESOLVED.get(value)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(_RESOLVED) < 100_000:
-                _RESOLVED[value] = tag
-        return tag
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[LINE_KEY] = node.start_mark.line + 1
-        return mapping
-
-    def construct_document(self, node):
-        # PyYAML builds every value through a generic, generator-driven constructor; a
-        # corpus file is mappings, lists and text, which can be built directly. Anything
-        # else (merge keys, keys that are lists, a structure that contains itself) goes
-        # the general way, so the result and the errors are PyYAML's.
-        try:
-            data = self._plain(node, {})
-        except (_Unusual, RecursionError):
-            self.constructed_objects, self.recursive_objects = {}, {}
-            return super().construct_document(node)
-        self.constructed_objects, self.recursive_objects = {}, {}
-        self.deep_construct = False
-        return data
-
-    def _plain(self, node, built: dict):
-        tag = node.tag
-        if tag == _STR_TAG:
-            return node.value
-        if tag not in (_MAP_TAG, _SEQ_TAG):
-            if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-                raise _Unusual
-            return self.construct_object(node, deep=True)
-        # an alias is the same node again: build it once and share it, as PyYAML does
-        # (so a "billion laughs" of aliases stays small)
-        if node in built:
-            if built[node] is None:  # inside itself
-                raise _Unusual
-            return built[node]
-        built[node] = None
-        if tag == _SEQ_TAG:
-            value = [self._plain(item, built) for item in node.value]
-        else:
-            value = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == _MERGE_TAG:
-                    raise _Unusual
-                key = self._plain(key_node, built)
-                if isinstance(key, (dict, list)):
-                    raise _Unusual
-                value[key] = self._plain(value_node, built)
-            value[LINE_KEY] = node.start_mark.line + 1
-        built[node] = value
-        return value
-
-    def construct_yaml_timestamp(self, node):
-        # an impossible date such as 2010-13-45 stays text, to be reported with its line
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
-
-
-ALIAS_BUDGET = 50  # YAML aliases (*name) in one file; a corpus file needs none
-
-
-def alias_problem(text: str) -> tuple[int, str] | None:
-    """Return (line, message) when a YAML text uses more aliases than the budget allows.
-
-    Aliases are shared when a file is read, but anything that walks or copies the values
-    (an edit, a dump) expands them: a few lines of nested aliases become billions of
-    values. Corpus files need none, so more than a few are refused before any use.
-    """
-    if "&" not in text or "*" not in text:
-        return None
-    count = 0
-    try:
-        for event in yaml.parse(text, Loader=_BaseLoader):
-            if isinstance(event, yaml.AliasEvent):
-                count += 1
-                if count > ALIAS_BUDGET:
-                    return (
-                        event.start_mark.line + 1,
-                        f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
-                        "write the values out instead of repeating anchors",
-                    )
-    except yaml.YAMLError:
-        return None  # the load reports it with its line
-    return None
 
 
 def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
@@ -195,7 +74,7 @@ class _Reader:
             self.problem(path, aliases[0] + offset, aliases[1])
             return None
         try:
-            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass
+            return load_lines(text)
         except yaml.YAMLError as exc:
             self.problems.append(_yaml_problem(self.rel(path), exc, offset))
             return None

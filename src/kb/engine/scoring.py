@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
-from whoosh.scoring import BM25F
+from whoosh.scoring import BM25F, bm25
 from whoosh.util.numeric import byte_to_length
 
 from kb.errors import KbError
@@ -212,8 +212,7 @@ class IndexArrays:
         idf = searcher.idf(fieldname, text)
         avgfl = searcher.avg_field_length(fieldname) or 1
         fl = self.lengths(searcher, fieldname)[docs]
-        # the same expression, in the same order, as whoosh.scoring.bm25
-        score = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
+        score = bm25(idf, weights, fl, avgfl, b, k1)  # Whoosh's own formula, over arrays
         return docs, score
 
 
