@@ -385,3 +385,40 @@ def test_first_start_searches_by_words_at_once_and_by_meaning_once_the_vectors_a
     assert not at.get("progress")
     # not one word in common with the story, found by meaning
     assert "I found out my husband cheated with a coworker" in texts(at)
+
+
+_EXIT_WHILE_EMBEDDING = """
+import sys, threading, time
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.run()
+assert not at.exception, [e.value for e in at.exception]
+assert any(t.name == "kb-vectors" for t in threading.enumerate()), "no vector step started"
+time.sleep(4)  # the model loaded and embedding when the process ends
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_app_process_exits_cleanly_while_vectors_are_being_made(tmp_path, clean_env):
+    """A words-only index: the first page starts the vector step in a thread, and the process
+    ends at once; it used to abort inside the model ("terminate called", SIGABRT)."""
+    import subprocess
+    import sys
+
+    from kb.index.build import build_index
+
+    from .conftest import EMBEDDED_CORPUS
+
+    index = tmp_path / "ix"
+    build_index(EMBEDDED_CORPUS, index)  # words only: the vectors are made by the app
+    env = dict(clean_env, KB_CORPUS=str(EMBEDDED_CORPUS), KB_INDEX=str(index))
+    r = subprocess.run(
+        [sys.executable, "-c", _EXIT_WHILE_EMBEDDING, str(REPO / "app.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "terminate called" not in r.stderr

@@ -10,6 +10,7 @@ they come (see kb.semantic.build).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -39,6 +40,23 @@ def _knowledge_base(index_dir: str) -> KnowledgeBase:
 
     threading.Thread(target=kb.warm, name="kb-warm", daemon=True).start()
     return kb
+
+
+_stopping = threading.Event()  # set when the process exits: the vector threads stop
+_vector_threads: list[threading.Thread] = []
+
+
+@atexit.register
+def _stop_vector_threads() -> None:
+    """Stop the vector threads before the interpreter goes (after their current part).
+
+    A thread still inside the model when the process ends makes onnxruntime abort the
+    process ("terminate called without an active exception"); the texts embedded so far
+    are in the cache, and the next start carries on from there.
+    """
+    _stopping.set()
+    for thread in list(_vector_threads):
+        thread.join(timeout=60)
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,12 +99,13 @@ def _vectors_in_background(index_dir: Path) -> dict | None:
 
         def run():
             try:
-                vector_build.complete(index_dir, progress=progress)
+                vector_build.complete(index_dir, progress=progress, should_stop=_stopping.is_set)
             except Exception:  # the words index stays usable; the next page load tries again
                 _log.exception("making the search vectors failed")
 
         job["thread"] = threading.Thread(target=run, name="kb-vectors", daemon=True)
         jobs[key] = job
+        _vector_threads.append(job["thread"])
         job["thread"].start()
     return job
 
