@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from kb import tagstats
 from kb.errors import KbError
-from kb.search import MAX_QUERY_CHARS, SORTS, Filters
+from kb.model import SORTS
+from kb.search import MAX_QUERY_CHARS, Filters
 
 from .conftest import FIXTURE_CORPUS, REPO, kb_command
 
@@ -242,12 +243,6 @@ def test_browse_answers_any_tags(kb, tags, sort, limit, offset, threshold):
     assert total >= 0 and len(hits) <= max(1, limit)
     if offset <= 0 and threshold is None:
         assert len(hits) == min(total, max(1, limit))
-    try:
-        total_kb, _ = kb.browse(tags, sort=sort, limit=limit, offset=offset)
-    except KbError as exc:
-        _one_line(exc)
-    else:
-        assert total_kb >= 0
 
 
 def test_browse_with_a_negative_offset_starts_at_the_first(kb):
@@ -255,7 +250,6 @@ def test_browse_with_a_negative_offset_starts_at_the_first(kb):
         "c-000005",
         "c-000001",
     ]
-    assert [h.id for h in kb.browse(["breakup"], offset=-5)[1]] == ["c-000005", "c-000001"]
 
 
 @pytest.mark.parametrize("cid", ["\udcff", "c-0000\ud800", "x" * 10_000])

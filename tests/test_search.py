@@ -1,6 +1,6 @@
 import pytest
 
-from kb.errors import NotFoundError, UsageError
+from kb.errors import NotFoundError
 from kb.search import MAX_QUERY_CHARS, Filters
 
 
@@ -92,31 +92,6 @@ def test_similar_finds_other_threads_only(kb):
 def test_similar_unknown_id_is_clear(kb):
     with pytest.raises(NotFoundError, match="no comment"):
         kb.similar("c-404")
-
-
-def test_tag_counts_cover_hand_and_rule_tags(kb):
-    counts = {t["id"]: t for t in kb.tag_counts()}
-    assert counts["breakup"]["hand"] == 1 and counts["breakup"]["rule"] == 1
-    assert counts["affair"]["count"] == 1
-
-
-def test_browse_lists_tagged_comments_newest_first(kb):
-    total, hits = kb.browse(["breakup"])
-    assert total == 2 and [h.id for h in hits] == ["c-000005", "c-000001"]
-    _, oldest = kb.browse(["breakup"], sort="oldest")
-    assert [h.id for h in oldest] == ["c-000001", "c-000005"]
-
-
-def test_browse_combines_tags(kb):
-    total, hits = kb.browse(["breakup", "no-contact"])
-    assert total == 1 and hits[0].id == "c-000001"
-
-
-def test_browse_rejects_unknown_tag_and_sort(kb):
-    with pytest.raises(NotFoundError):
-        kb.browse(["nope"])
-    with pytest.raises(UsageError):
-        kb.browse(["breakup"], sort="random")
 
 
 def test_thread_is_returned_whole_in_order(kb):

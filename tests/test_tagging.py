@@ -8,7 +8,7 @@ import yaml
 from kb import tagstats
 from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
 from kb.corpus.read import load_corpus
-from kb.errors import EditError, UsageError
+from kb.errors import EditError, NotFoundError, UsageError
 from kb.index.build import build_index
 from kb.model import Comment, Tag
 from kb.search import KnowledgeBase
@@ -255,3 +255,28 @@ def test_suggestions_follow_the_tags_into_the_next_index_generation(tmp_path):
     tagstats._MEMO.clear()
     again = tagstats.suggestions(KnowledgeBase(tmp_path / "ix"), wait=False)
     assert again == relearned
+
+
+def test_tag_counts_cover_hand_and_rule_tags(kb):
+    counts = {t["id"]: t for t in tagstats.tag_overview(kb)}
+    assert counts["breakup"]["hand"] == 1 and counts["breakup"]["rule"] == 1
+    assert counts["affair"]["count"] == 1
+
+
+def test_browse_lists_tagged_comments_newest_first(kb):
+    total, hits = tagstats.browse(kb, ["breakup"])
+    assert total == 2 and [h.id for h in hits] == ["c-000005", "c-000001"]
+    _, oldest = tagstats.browse(kb, ["breakup"], sort="oldest")
+    assert [h.id for h in oldest] == ["c-000001", "c-000005"]
+
+
+def test_browse_combines_tags(kb):
+    total, hits = tagstats.browse(kb, ["breakup", "no-contact"])
+    assert total == 1 and hits[0].id == "c-000001"
+
+
+def test_browse_rejects_unknown_tag_and_sort(kb):
+    with pytest.raises(NotFoundError):
+        tagstats.browse(kb, ["nope"])
+    with pytest.raises(UsageError):
+        tagstats.browse(kb, ["breakup"], sort="random")

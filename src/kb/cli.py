@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kb import settings
 from kb.errors import CorpusError, KbError, UsageError
+from kb.model import SORTS
 
 _MARK = re.compile(r"</?mark>")
 
@@ -635,7 +636,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("browse", help="the comments carrying a tag")
     _common(p)
     p.add_argument("--tag", action="append", required=True, help="tag id (repeat to combine)")
-    p.add_argument("--sort", choices=("newest", "oldest", "discussed"), default="newest")
+    p.add_argument("--sort", choices=SORTS, default=SORTS[0])
     p.add_argument("--limit", type=_positive, default=20)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument(

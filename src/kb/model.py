@@ -16,6 +16,11 @@ KIND_REPLY = "author-reply"
 KIND_STORY = "story"
 ADVICE_KINDS = (KIND_SECTION, KIND_REPLY)
 
+# the confidence a suggested tag needs to count, unless site.yaml sets suggest_threshold
+SUGGEST_THRESHOLD = 0.6
+# the orders a list of comments (a tag's page, `kb browse`) can be shown in; the first is the default
+SORTS = ("newest", "oldest", "discussed")
+
 
 def anchor(heading: str) -> str:
     """Return the URL anchor of a heading: lower case, runs of other characters as '-'."""
@@ -36,7 +41,7 @@ class Site:
     author_aliases: tuple[str, ...] = ()
     base_url: str = ""
     tagline: str = ""
-    suggest_threshold: float = 0.6
+    suggest_threshold: float = SUGGEST_THRESHOLD
     record_weak_searches: bool = True
     embedding_model: str = ""  # a model folder; empty: the bundled all-MiniLM-L6-v2
 

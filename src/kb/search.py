@@ -35,7 +35,7 @@ from kb.engine.scoring import IndexArrays, top
 from kb.errors import NotFoundError, UsageError, shown
 from kb.index.generations import current_generation, open_index, read_manifest
 from kb.index.spelling import MAX_WORD, corrector, did_you_mean, read_words
-from kb.model import ADVICE_KINDS, KIND_REPLY, KIND_SECTION, KIND_STORY
+from kb.model import ADVICE_KINDS, KIND_SECTION, KIND_STORY
 from kb.semantic import build as vector_build
 from kb.semantic import model as semantic_model
 from kb.semantic.vectors import SEARCHED, VECTORS, dequantize, read_vectors
@@ -44,7 +44,6 @@ from kb.snippets import snippet
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 48
 MAX_LIMIT = 200
-SORTS = ("newest", "oldest", "discussed")
 COORD = 0.5  # weight of the share of query terms a document matches
 CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
 BM25_B, BM25_K1 = 0.5, 1.2
@@ -908,53 +907,3 @@ class KnowledgeBase:
             docs = [d for d in s.documents(article=slug) if d["kind"] != KIND_SECTION]
         docs.sort(key=lambda d: d["position"])
         return docs
-
-    def tag_counts(self) -> list[dict]:
-        """Return every tag of the taxonomy with how many comments carry it, by hand or rule."""
-        ix, manifest = self._index()
-        out = []
-        comment_kinds = Q.Or([Q.Term("kind", KIND_STORY), Q.Term("kind", KIND_REPLY)])
-        with ix.searcher() as s:
-            for tag in manifest.get("tags", []):
-                hand = s.search(
-                    Q.Term("tags", tag["id"]), filter=comment_kinds, limit=None, scored=False
-                )
-                rule = s.search(
-                    Q.Term("rule_tags", tag["id"]), filter=comment_kinds, limit=None, scored=False
-                )
-                out.append(
-                    {
-                        **tag,
-                        "count": len(hand) + len(rule),
-                        "hand": len(hand),
-                        "rule": len(rule),
-                    }
-                )
-        return out
-
-    def browse(
-        self, tags: Iterable[str], *, sort: str = "newest", limit: int = 20, offset: int = 0
-    ) -> tuple[int, list[Hit]]:
-        """Return (count, page) of the comments carrying every one of ``tags``."""
-        tags = [t for t in tags if t]
-        if not tags:
-            raise UsageError("name at least one tag to browse (see `kb tags`)")
-        if sort not in SORTS:
-            raise UsageError(f"unknown sort {shown(sort)}; use one of {', '.join(SORTS)}")
-        ix, manifest = self._index()
-        known = {t["id"] for t in manifest.get("tags", [])}
-        for t in tags:
-            if known and t not in known:
-                raise NotFoundError(f"unknown tag {shown(t)}; `kb tags` lists them")
-        limit = max(1, min(int(limit), MAX_LIMIT))
-        offset = max(0, int(offset))
-        filt = self._filter(Filters(tags=tuple(tags)), (KIND_STORY, KIND_REPLY))
-        sortedby = {"newest": "date", "oldest": "date", "discussed": "thread_size"}[sort]
-        reverse = sort != "oldest"
-        with ix.searcher() as s:
-            results = s.search(
-                Q.Every(), filter=filt, sortedby=sortedby, reverse=reverse, limit=offset + limit
-            )
-            total = len(results)
-            hits = [self._hit(h.fields(), 0.0, set()) for h in list(results)[offset:]]
-        return total, hits

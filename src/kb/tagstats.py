@@ -20,12 +20,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
-from kb.model import KIND_STORY
-from kb.search import SORTS, Hit, KnowledgeBase
+from kb.model import KIND_STORY, SORTS
+from kb.search import Hit, KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate
 
 SUGGESTIONS = "suggestions.json"
-DEFAULT_THRESHOLD = 0.6
 
 
 def _split(value: str) -> list[str]:
@@ -241,7 +240,7 @@ def browse(
     kb: KnowledgeBase,
     tags: Iterable[str],
     *,
-    sort: str = "newest",
+    sort: str = SORTS[0],
     limit: int = 20,
     offset: int = 0,
     threshold: float | None = None,

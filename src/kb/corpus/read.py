@@ -16,7 +16,7 @@ import yaml
 
 from kb.corpus.yamlfile import LINE_KEY, alias_problem, load_lines
 from kb.errors import CorpusError, NotFoundError
-from kb.model import Article, Comment, Corpus, Section, Site, Tag, anchor
+from kb.model import SUGGEST_THRESHOLD, Article, Comment, Corpus, Section, Site, Tag, anchor
 
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
@@ -136,14 +136,14 @@ def _read_site(r: _Reader) -> Site:
     if not isinstance(title, str) or not title.strip():
         r.problem(path, data[LINE_KEY], "missing `title`")
         title = r.root.name
-    threshold = data.get("suggest_threshold", 0.6)
+    threshold = data.get("suggest_threshold", SUGGEST_THRESHOLD)
     if (
         isinstance(threshold, bool)
         or not isinstance(threshold, int | float)
         or not 0 <= threshold <= 1
     ):
         r.problem(path, data[LINE_KEY], "`suggest_threshold` must be a number from 0 to 1")
-        threshold = 0.6
+        threshold = SUGGEST_THRESHOLD
     record = data.get("record_weak_searches", True)
     if not isinstance(record, bool):
         r.problem(path, data[LINE_KEY], "`record_weak_searches` must be true or false")

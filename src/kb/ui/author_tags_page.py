@@ -7,7 +7,7 @@ import streamlit as st
 from kb import tagstats
 from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
 from kb.errors import KbError
-from kb.model import Tag
+from kb.model import SUGGEST_THRESHOLD, Tag
 from kb.ui import components as c
 from kb.ui import routes, state
 from kb.ui.author import require_author
@@ -46,7 +46,12 @@ def _review(kb, docs, current, labels) -> None:
     if saved:
         st.success(saved)
     threshold = st.slider(
-        "Show suggestions with confidence at least", 0.0, 1.0, 0.6, 0.05, key="threshold"
+        "Show suggestions with confidence at least",
+        0.0,
+        1.0,
+        SUGGEST_THRESHOLD,
+        0.05,
+        key="threshold",
     )
     ranked = tagstats.suggestions(kb, wait=False)
     if ranked is None:

@@ -6,11 +6,12 @@ import streamlit as st
 
 from kb import tagstats
 from kb.errors import KbError
+from kb.model import SORTS, SUGGEST_THRESHOLD
 from kb.ui import components as c
 from kb.ui import params, routes
 
 PER_PAGE = 20
-SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "discussed": "Most discussed"}
+SORT_LABELS = dict(zip(SORTS, ("Newest first", "Oldest first", "Most discussed"), strict=True))
 
 
 SOURCES = {  # how a comment got a tag, in a visitor's words
@@ -92,7 +93,7 @@ def render() -> None:
     kb = c.begin_page()
     if kb is None:
         return
-    threshold = kb.manifest.get("site", {}).get("suggest_threshold", 0.6)
+    threshold = kb.manifest.get("site", {}).get("suggest_threshold", SUGGEST_THRESHOLD)
     learning = tagstats.suggestions(kb, wait=False) is None  # never wait for them here
     counts = tagstats.tag_overview(kb, threshold=threshold, wait=False)
     labels = {t["id"]: t["label"] for t in counts}
@@ -108,7 +109,7 @@ def render() -> None:
     )
     st.title("Browse by tag")
     params.sync_from_url("b_tags", "tag", [], lambda v: params.url_list(v, labels))
-    params.sync_from_url("b_sort", "sort", "newest", lambda v: v if v in SORT_LABELS else "newest")
+    params.sync_from_url("b_sort", "sort", SORTS[0], lambda v: v if v in SORT_LABELS else SORTS[0])
     chosen = st.multiselect(
         "Tags (comments carrying all of them)",
         options=list(labels),
@@ -119,7 +120,7 @@ def render() -> None:
         "Order", options=list(SORT_LABELS), format_func=SORT_LABELS.get, key="b_sort"
     )
     params.write_to_url("b_tags", "tag", ",".join(chosen))
-    params.write_to_url("b_sort", "sort", "" if sort == "newest" else sort)
+    params.write_to_url("b_sort", "sort", "" if sort == SORTS[0] else sort)
     if not chosen:
         unknown = ", ".join(t for t in params.url_list(raw) if t not in labels)
         if unknown:
@@ -165,7 +166,7 @@ def render() -> None:
     if pages > 1:
         cols = st.columns(3)
         tag_param = ",".join(chosen)
-        extra = {"sort": sort} if sort != "newest" else {}
+        extra = {"sort": sort} if sort != SORTS[0] else {}
         with cols[0]:
             if page > 1:
                 routes.link("browse", "← Previous", tag=tag_param, page=str(page - 1), **extra)
