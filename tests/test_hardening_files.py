@@ -792,10 +792,10 @@ def test_a_reply_chain_thousands_deep_builds_without_a_cliff(corpus_copy, tmp_pa
 
     kb = KnowledgeBase(tmp_path / "ix")
     thread = kb.thread(f"d-{DEEP - 1}")
-    assert len(thread) == DEEP and [d["id"] for d in thread[:2]] == ["d-0", "d-1"]
-    assert [d["depth"] for d in thread[:3]] == [0, 1, 2] and thread[-1]["depth"] == 64
+    assert len(thread) == DEEP and [d.id for d in thread[:2]] == ["d-0", "d-1"]
+    assert [d.depth for d in thread[:3]] == [0, 1, 2] and thread[-1].depth == 64
     first = kb.get("d-0")
-    assert first["replies"][0] == "d-1" and len(first["replies"]) == 51  # direct + 50 later
+    assert first.replies[0] == "d-1" and len(first.replies) == 51  # direct + 50 later
     assert json.loads(r.stdout)["comments"] >= DEEP
 
 

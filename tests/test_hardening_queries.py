@@ -179,7 +179,7 @@ def test_search_answers_any_text_and_filters(
 ):
     TRIED["search"] += 1
     filters = Filters(
-        tags=tuple(tags), article=article, date_from=since, date_to=until, answered=answered
+        tags=tuple(tags), article=article, since=since, until=until, answered=answered
     )
     try:
         r = kb.search(text, filters=filters, limit=limit, offset=offset)

@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kb.index.purge import redact_comment
 
 from kb.corpus.read import load_corpus
 from kb.corpus.redact import REMOVED_TEXT
 from kb.index.build import build_index
+from kb.index.purge import redact_comment
 from kb.search import KnowledgeBase
 
 from .conftest import EMBEDDED_CORPUS, FIXTURE_CORPUS, HERE, kb_command
@@ -95,8 +95,8 @@ def test_redacted_thread_stays_readable(corpus_copy, tmp_path):
     assert c.redacted and c.body == REMOVED_TEXT and c.author == "[removed]"
     assert corpus.comments["c-000002"].parent == "c-000001"
     thread = KnowledgeBase(index).thread("c-000003")
-    assert [d["id"] for d in thread] == ["c-000001", "c-000002", "c-000003"]
-    assert thread[0]["body"] == REMOVED_TEXT
+    assert [d.id for d in thread] == ["c-000001", "c-000002", "c-000003"]
+    assert thread[0].body == REMOVED_TEXT
     text = (corpus_copy / "comments" / "leaving.yaml").read_text()
     assert "girlfriend left me after four years" not in text
     assert "Update: I stopped calling" in text  # the other entries are as they were

@@ -266,7 +266,7 @@ def test_key_terms_are_words_the_askers_wrote(tmp_path):
     build_index(EMBEDDED_CORPUS, tmp_path / "ix")
     kb = KnowledgeBase(tmp_path / "ix")
     report = Q.review(kb)
-    written = {w for d in kb.all_comments() for w in re.findall(r"[a-z0-9]+", d["body"].lower())}
+    written = {w for d in kb.all_comments() for w in re.findall(r"[a-z0-9]+", d.body.lower())}
     concepts = set(Q.CONCEPTS)
     shown = [t for g in report["groups"] for t in g["key_terms"]]
     assert shown

@@ -96,7 +96,7 @@ def test_similar_unknown_id_is_clear(kb):
 
 def test_thread_is_returned_whole_in_order(kb):
     thread = kb.thread("c-000003")
-    assert [d["id"] for d in thread] == ["c-000001", "c-000002", "c-000003"]
+    assert [d.id for d in thread] == ["c-000001", "c-000002", "c-000003"]
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def semantic_index(tmp_path_factory):
 
 def _live_docs(index_dir):
     kb = KnowledgeBase(index_dir)
-    with kb._reading() as (s, _):
+    with kb.reading() as (s, _):
         return [f for f in s.all_stored_fields() if not f.get("redacted")]
 
 

@@ -56,7 +56,7 @@ def test_removed_tag_stays_removed_in_the_index(corpus_copy, tmp_path):
     build_index(corpus_copy, tmp_path / "ix")
     kb = KnowledgeBase(tmp_path / "ix")
     doc = kb.get("c-000001")
-    assert "no-contact" not in doc["rule_tags"]  # "blocked me" would have tagged it
+    assert "no-contact" not in doc.rule_tags  # "blocked me" would have tagged it
 
 
 TRAIN = [
@@ -231,10 +231,7 @@ def test_suggestions_follow_the_tags_into_the_next_index_generation(tmp_path):
     kb = KnowledgeBase(tmp_path / "ix")
     before = tagstats.suggestions(kb)
     (take, (tag, _)), (drop, (other, _)) = [(c, p[0]) for c, p in sorted(before.items()) if p][:2]
-    current = {
-        d["id"]: ([t for t in d.get("tags", "").split(",") if t], list(d.get("removed_tags") or []))
-        for d in kb.all_comments()
-    }
+    current = {d.id: (list(d.tags), list(d.removed_tags)) for d in kb.all_comments()}
     apply_decisions(
         corpus,
         current,

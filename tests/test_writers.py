@@ -47,7 +47,7 @@ def test_parallel_imports_and_tag_edits_lose_nothing(corpus_copy, tmp_path, clea
         _table(tables[-1], n)
     env = dict(clean_env, KB_CORPUS=str(corpus_copy), KB_INDEX=str(tmp_path / "ix"))
     edit = (
-        "import sys; from kb.edit import set_comment_tags\n"
+        "import sys; from kb.corpus.edit import set_comment_tags\n"
         "set_comment_tags(sys.argv[1], sys.argv[2], sys.argv[3].split(','))\n"
     )
     procs = [

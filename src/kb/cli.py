@@ -188,8 +188,8 @@ def cmd_search(args) -> int:
     filters = Filters(
         tags=tuple(args.tag or ()),
         article=args.article,
-        date_from=_date(args.since, "--since"),
-        date_to=_date(args.until, "--until"),
+        since=_date(args.since, "--since"),
+        until=_date(args.until, "--until"),
         answered=args.answered,
     )
     result = _kb(args).search(

@@ -144,12 +144,10 @@ def collect(kb: KnowledgeBase, since: dt.date | None = None) -> list[Question]:
     """Return every question in the index's reader comments (from ``since`` on)."""
     out = []
     for d in kb.all_comments():
-        if d.get("is_reply") or (since and d["date"].date() < since):
+        if d.is_author or (since and d.date.date() < since):
             continue
-        for q in extract(d["body"]):
-            out.append(
-                Question(d["id"], q, d["author"], d["date"], d["article"], bool(d.get("replies")))
-            )
+        for q in extract(d.body):
+            out.append(Question(d.id, q, d.author, d.date, d.article, bool(d.replies)))
     return out
 
 
@@ -339,7 +337,7 @@ def cover(kb: KnowledgeBase, groups: list[Group]) -> None:
                     if section and similarity >= COVER_SIMILARITY:
                         doc = kb.get(section)
                         g.covered_by = section
-                        g.covered_title = f"{doc['article_title']} — {doc['heading']}"
+                        g.covered_title = f"{doc.article_title} — {doc.heading}"
                 return
     for g in groups:
         words = " ".join(t for t in g.key_terms if not t.startswith("@")) + " " + g.representative
@@ -445,7 +443,7 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
     from kb.origin import article_url, comment_url
 
     urls = {a["slug"]: a.get("url", "") for a in kb.articles()}
-    docs = {d["id"]: d for d in kb.all_comments()}
+    docs = {d.id: d for d in kb.all_comments()}
     lines = ["# Frequently asked questions (draft)", ""]
     for g in report["groups"]:
         lines.append(f"## {md_escape(g['representative'])}")
@@ -476,7 +474,7 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
             lines.append("")
             lines.append("The author's replies:")
             for rid in replies:
-                slug = docs.get(rid, {}).get("article", "")
+                slug = docs[rid].article if rid in docs else ""
                 where = comment_url(rid, slug, urls.get(slug, ""), base_url)
                 lines.append(f"- [{md_escape(rid)}]({where})" if where else f"- {md_escape(rid)}")
         lines.append("")
@@ -484,10 +482,10 @@ def markdown_draft(report: dict, kb: KnowledgeBase, base_url: str = "") -> str:
 
 
 def _best_replies(kb: KnowledgeBase, comment_ids: list[str], n: int = 3) -> list[str]:
-    docs = {d["id"]: d for d in kb.all_comments()}
+    docs = {d.id: d for d in kb.all_comments()}
     out = []
     for cid in comment_ids:
-        for rid in docs.get(cid, {}).get("replies") or []:
+        for rid in docs[cid].replies if cid in docs else ():
             if rid not in out:
                 out.append(rid)
                 break

@@ -27,10 +27,6 @@ from kb.suggest import Example, Suggester, cross_validate
 SUGGESTIONS = "suggestions.json"
 
 
-def _split(value: str) -> list[str]:
-    return [t for t in (value or "").split(",") if t]
-
-
 def examples(kb: KnowledgeBase) -> list[Example]:
     """Return every comment of the index as a suggester example (hand tags as labels).
 
@@ -38,15 +34,15 @@ def examples(kb: KnowledgeBase) -> list[Example]:
     running leaves the suggestions to words, the same for all comments).
     """
     docs = kb.all_comments()
-    vectors = kb.doc_vectors([d["id"] for d in docs]) if docs else None
+    vectors = kb.doc_vectors([d.id for d in docs]) if docs else None
     if vectors is not None and not all(v.any() for v in vectors):
         vectors = None
     return [
         Example(
-            d["id"],
-            d["body"],
-            frozenset(_split(d.get("tags", ""))),
-            frozenset(d.get("removed_tags") or ()),
+            d.id,
+            d.body,
+            frozenset(d.tags),
+            frozenset(d.removed_tags),
             vectors[i] if vectors is not None else None,
         )
         for i, d in enumerate(docs)
@@ -206,8 +202,8 @@ def tag_overview(
     counts: dict[str, Counter] = {}
     together: dict[str, Counter] = {}
     for d in kb.all_comments():
-        hand, rule = set(_split(d.get("tags", ""))), set(_split(d.get("rule_tags", "")))
-        sugg = set(suggested.get(d["id"], ())) - hand - rule
+        hand, rule = set(d.tags), set(d.rule_tags)
+        sugg = set(suggested.get(d.id, ())) - hand - rule
         for source, tags in (("hand", hand), ("rule", rule), ("suggested", sugg)):
             for t in tags:
                 counts.setdefault(t, Counter())[source] += 1
@@ -261,14 +257,14 @@ def browse(
     suggested = _suggested(kb, threshold, wait)
     chosen = []
     for d in kb.all_comments():
-        have = set(_split(d.get("tags", ""))) | set(_split(d.get("rule_tags", "")))
-        extra = [t for t in suggested.get(d["id"], ()) if t not in have]
+        have = set(d.tags) | set(d.rule_tags)
+        extra = [t for t in suggested.get(d.id, ()) if t not in have]
         if all(t in have or t in extra for t in tags):
             chosen.append((d, extra))
     if sort == "discussed":
-        chosen.sort(key=lambda p: (-p[0]["thread_size"], -p[0]["date"].timestamp()))
+        chosen.sort(key=lambda p: (-p[0].thread_size, -p[0].date.timestamp()))
     else:
-        chosen.sort(key=lambda p: p[0]["date"], reverse=(sort == "newest"))
+        chosen.sort(key=lambda p: p[0].date, reverse=(sort == "newest"))
     offset = max(0, int(offset))  # a negative offset would count from the end
     page = chosen[offset : offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
@@ -276,4 +272,4 @@ def browse(
 
 def story_count(kb: KnowledgeBase) -> int:
     """Return how many reader stories the index holds."""
-    return sum(1 for d in kb.all_comments() if d["kind"] == KIND_STORY)
+    return sum(1 for d in kb.all_comments() if d.kind == KIND_STORY)

@@ -101,7 +101,7 @@ const t = setInterval(function(){
 
 def _conversations(kb, slug: str) -> None:
     docs = kb.comments_of(slug)
-    roots = [d for d in docs if not d["parent"]]
+    roots = [d for d in docs if not d.parent]
     st.divider()
     st.subheader(f"Readers' conversations ({len(roots)} threads, {len(docs)} comments)")
     if not roots:
@@ -114,14 +114,14 @@ def _conversations(kb, slug: str) -> None:
         page = 1
     by_thread: dict[str, list[dict]] = {}
     for d in docs:
-        by_thread.setdefault(d["thread"], []).append(d)
+        by_thread.setdefault(d.thread, []).append(d)
     for root in roots[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE]:
         with st.container(border=True):
-            c.thread_view(by_thread.get(root["id"], [root]))
+            c.thread_view(by_thread.get(root.id, [root]))
             routes.link(
                 "story",
-                f"Open {root['author']}'s conversation ({c.day(root['date'])})",
-                comment=root["id"],
+                f"Open {root.author}'s conversation ({c.day(root.date)})",
+                comment=root.id,
             )
     if pages > 1:
         cols = st.columns(3)

@@ -130,14 +130,12 @@ def _drill_down(kb, groups) -> None:
     if g["covered_by"]:
         slug, _, anchor = g["covered_by"].partition("#")
         routes.link("article", f"Covered by: {g['covered_title']}", article=slug, section=anchor)
-    docs = {d["id"]: d for d in kb.all_comments()}
+    docs = {d.id: d for d in kb.all_comments()}
     for cid in g["comment_ids"][:30]:
         d = docs.get(cid)
         if not d:
             continue
         with st.container(border=True):
-            c.meta_line(
-                d["author"], c.day(d["date"]), "answered" if d.get("replies") else "no reply yet"
-            )
-            c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'][:600])}</div>")
-            routes.link("story", f"Open {d['author']}'s conversation", comment=cid)
+            c.meta_line(d.author, c.day(d.date), "answered" if d.replies else "no reply yet")
+            c.html_block(f"<div class='kb-comment'>{c.comment_html(d.body[:600])}</div>")
+            routes.link("story", f"Open {d.author}'s conversation", comment=cid)

@@ -13,10 +13,6 @@ from kb.ui import routes, state
 from kb.ui.author import require_author
 
 
-def _split(value: str) -> list[str]:
-    return [t for t in (value or "").split(",") if t]
-
-
 def render() -> None:
     """Draw the tag review page (author only)."""
     tagstats.import_libraries()  # before any chart: see tagstats.IMPORT_LOCK
@@ -27,11 +23,8 @@ def render() -> None:
     if kb is None:
         return
     labels = c.tag_labels(kb)
-    docs = {d["id"]: d for d in kb.all_comments()}
-    current = {
-        cid: (_split(d.get("tags", "")), list(d.get("removed_tags") or []))
-        for cid, d in docs.items()
-    }
+    docs = {d.id: d for d in kb.all_comments()}
+    current = {cid: (list(d.tags), list(d.removed_tags)) for cid, d in docs.items()}
     tab_review, tab_edit, tab_new = st.tabs(["Suggestions", "One comment", "New tag"])
     with tab_review:
         _review(kb, docs, current, labels)
@@ -60,7 +53,7 @@ def _review(kb, docs, current, labels) -> None:
     rows = []
     for cid, pairs in ranked.items():
         d = docs.get(cid)
-        if d is None or d["kind"] != "story":  # the author's own replies are not reviewed
+        if d is None or d.kind != "story":  # the author's own replies are not reviewed
             continue
         for tag, score in pairs:
             if score >= threshold:
@@ -73,7 +66,7 @@ def _review(kb, docs, current, labels) -> None:
                         "tag": labels.get(tag, tag),
                         "tag_id": tag,
                         "confidence": round(score, 2),
-                        "text": d["body"][:160].replace("\n", " "),
+                        "text": d.body[:160].replace("\n", " "),
                     }
                 )
     st.caption(
@@ -125,9 +118,9 @@ def _edit_one(docs, current, labels) -> None:
         c.error(f"No comment {cid[:100]!r}.")
         return
     d = docs[cid]
-    c.meta_line(d["author"], c.day(d["date"]), f"under “{d['article_title']}”")
-    c.html_block(f"<div class='kb-comment'>{c.comment_html(d['body'])}</div>")
-    rule = _split(d.get("rule_tags", ""))
+    c.meta_line(d.author, c.day(d.date), f"under “{d.article_title}”")
+    c.html_block(f"<div class='kb-comment'>{c.comment_html(d.body)}</div>")
+    rule = list(d.rule_tags)
     if rule:
         st.caption(c.md("Tagged by rule: " + ", ".join(labels.get(t, t) for t in rule)))
     hand, removed = current[cid]

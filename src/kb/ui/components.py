@@ -226,9 +226,9 @@ def story_card(
             reply = kb.get(hit.replies[0])
             html_block(
                 AUTHOR_BOX.format(
-                    who=html.escape(reply["author"]),
-                    date=html.escape(day(reply["date"])),
-                    body=f"<div class='kb-comment'>{comment_html(reply['body'])}</div>",
+                    who=html.escape(reply.author),
+                    date=html.escape(day(reply.date)),
+                    body=f"<div class='kb-comment'>{comment_html(reply.body)}</div>",
                 )
             )
         else:
@@ -252,13 +252,13 @@ def day(value) -> str:
 def thread_view(docs: list[dict], highlight: str | None = None) -> None:
     """Show a whole thread, indented by depth, the author's replies marked."""
     for d in docs:
-        indent = min(int(d.get("depth", 0)), 6) * 1.4
-        border = "#2e7d6b" if d.get("is_reply") else "#ccc"
-        bg = "background:#fffbe6;" if d["id"] == highlight else ""
-        who = html.escape(d["author"]) + (" (author)" if d.get("is_reply") else "")
+        indent = min(d.depth, 6) * 1.4
+        border = "#2e7d6b" if d.is_author else "#ccc"
+        bg = "background:#fffbe6;" if d.id == highlight else ""
+        who = html.escape(d.author) + (" (author)" if d.is_author else "")
         html_block(
-            f"<div id='{html.escape(d['id'])}' style='margin-left:{indent}rem;border-left:3px solid "
+            f"<div id='{html.escape(d.id)}' style='margin-left:{indent}rem;border-left:3px solid "
             f"{border};padding:0.1rem 0 0.1rem 0.7rem;margin-bottom:0.6rem;{bg}'>"
-            f"<div class='kb-meta'><b>{who}</b> · {html.escape(day(d['date']))}</div>"
-            f"<div class='kb-comment'>{comment_html(d['body'])}</div></div>"
+            f"<div class='kb-meta'><b>{who}</b> · {html.escape(day(d.date))}</div>"
+            f"<div class='kb-comment'>{comment_html(d.body)}</div></div>"
         )

@@ -82,7 +82,7 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
     params.write_to_url("f_since", "since", since.isoformat() if since else "")
     params.write_to_url("f_until", "until", until.isoformat() if until else "")
     return Filters(
-        tags=tuple(tags), article=article or None, date_from=since, date_to=until, answered=answered
+        tags=tuple(tags), article=article or None, since=since, until=until, answered=answered
     )
 
 
@@ -106,14 +106,14 @@ def _similar_view(kb, like: str, labels) -> None:
         c.error(exc)
         return
     query = st.query_params.get("q", "")
-    st.subheader(f"Stories like {origin['author']}'s")
-    c.meta_line(origin["author"], origin["date"], f"under “{origin['article_title']}”")
-    c.html_block(f"<div class='kb-comment'>{c.comment_html(origin['body'])}</div>")
+    st.subheader(f"Stories like {origin.author}'s")
+    c.meta_line(origin.author, origin.date, f"under “{origin.article_title}”")
+    c.html_block(f"<div class='kb-comment'>{c.comment_html(origin.body)}</div>")
     c.links(
         routes.anchor(
             "search", f"Back to the search “{query[:60]}”" if query else "New search", q=query
         ),
-        routes.anchor("story", f"Open {origin['author']}'s conversation", comment=like, q=query),
+        routes.anchor("story", f"Open {origin.author}'s conversation", comment=like, q=query),
     )
     st.divider()
     if not hits:
