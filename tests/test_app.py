@@ -90,8 +90,9 @@ def test_did_you_mean_and_empty_state(app):
     assert at.warning and "Nothing matched" in at.warning[0].value
 
 
-def test_more_like_this_view(app):
-    at = app(like="c-000010").run()
+@pytest.mark.parametrize("param", ["similar", "like"])  # "like": the old name, in shared links
+def test_more_like_this_view(app, param):
+    at = app(**{param: "c-000010"}).run()
     assert not at.exception
     assert at.subheader[0].value.startswith("Stories like ")
     assert "moved out in the spring" in texts(at)

@@ -196,6 +196,7 @@ URL_PAYLOADS = [
     ("/story?comment=", "comment"),
     ("/article?article=", "article"),
     ("/?like=", "like"),
+    ("/?similar=", "similar"),
     ("/?q=", "q"),
     ("/?tag=", "roottag"),
 ]

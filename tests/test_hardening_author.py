@@ -55,15 +55,15 @@ def app_env(tmp_path_factory):
 @pytest.fixture
 def fresh_lock(app_env):
     """Forget the wrong tries of earlier tests (they are counted server-wide)."""
-    from kb.ui import author
+    from kb.ui import signin
 
-    author._failures.clear()
+    signin._failures.clear()
     yield
-    author._failures.clear()
+    signin._failures.clear()
 
 
 class Clock:
-    """Stands in for the time module inside kb.ui.author: records sleeps, can jump ahead."""
+    """Stands in for the time module inside kb.ui.signin: records sleeps, can jump ahead."""
 
     def __init__(self):
         self.offset = 0.0
@@ -81,10 +81,10 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch, fresh_lock):
-    from kb.ui import author
+    from kb.ui import signin
 
     fake = Clock()
-    monkeypatch.setattr(author, "time", fake)
+    monkeypatch.setattr(signin, "time", fake)
     return fake
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -77,7 +78,7 @@ class SourceComment:
     date: dt.datetime
     body: str
     parent: str | None = None
-    by_author: bool = False
+    is_author: bool = False
     where: str = ""
 
 
@@ -137,6 +138,11 @@ def slug_from_url(url: str) -> str:
         return ""
     last = re.sub(r"\.(?:html?|php)$", "", unquote(parts[-1]), flags=re.I)
     return "" if last.isdigit() else slugify(last, fallback="")
+
+
+def html_text(text: str) -> str:
+    """Return the text of a short piece of HTML (a title, a name, a label) on one line."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
 
 
 def tag_id(slug: str, label: str) -> str:

@@ -234,7 +234,7 @@ def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: st
 
 
 def _own_comment(
-    batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str, by_author: bool
+    batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str, is_author: bool
 ) -> str | None:
     author_node = li.select_one(".comment-author .fn, .comment-author cite, .fn, .comment-author")
     author = _SAYS_RE.sub("", _text(author_node)) or "Anonymous"
@@ -264,11 +264,11 @@ def _own_comment(
             date=when,
             body=body,
             parent=parent,
-            by_author=by_author,
+            is_author=is_author,
             where=where,
         )
     )
-    if by_author and not batch.site.author:
+    if is_author and not batch.site.author:
         batch.site.author = author
     return cid
 

@@ -256,7 +256,7 @@ def plan_import(batch: c.Batch, root: Path, author: str | None = None) -> tuple[
             report.skipped.append(c.Skip("comment", c.POST_NOT_IMPORTED, com.where, com.id))
             continue
         name = (
-            site.author if com.by_author or site.is_author(com.author) else _safe_name(com.author)
+            site.author if com.is_author or site.is_author(com.author) else _safe_name(com.author)
         )
         if len(com.body) > 2 * MAX_BODY:  # not even worth scrubbing
             report.skipped.append(

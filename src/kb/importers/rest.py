@@ -326,10 +326,6 @@ def _date(item: dict, key: str = "date") -> dt.datetime | None:
         return None
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
-
-
 def read_site(
     url: str,
     *,
@@ -358,7 +354,7 @@ def read_site(
     remote = Remote(batch=batch, api=api.url("/"))
     batch.formats[root] = "WordPress REST API"
     batch.site = c.SiteInfo(
-        title=_plain(str(index.get("name") or "")),
+        title=c.html_text(str(index.get("name") or "")),
         base_url=str(index.get("home") or index.get("url") or root),
     )
     after = ""
@@ -420,7 +416,7 @@ def _terms(api: _Api, posts: list[dict]) -> dict[tuple[str, int], tuple[str, str
             for term in items:
                 terms[(field_name, term.get("id"))] = (
                     str(term.get("slug") or ""),
-                    _plain(str(term.get("name") or "")),
+                    c.html_text(str(term.get("name") or "")),
                 )
     return terms
 
@@ -432,7 +428,7 @@ def _read_posts(
     owners: dict[int, int] = {}
     for post in posts:
         post_id = post.get("id")
-        title = _plain(_rendered(post.get("title"))) or f"Post {post_id}"
+        title = c.html_text(_rendered(post.get("title"))) or f"Post {post_id}"
         where = f"{root} post {post_id}"
         content = post.get("content") if isinstance(post.get("content"), dict) else {}
         if content.get("protected"):
@@ -486,7 +482,7 @@ def _summary(excerpt: str, content: str) -> str:
     words = normalise_text(re.sub(r"\[(&hellip;|\.\.\.|…)\]|&hellip;|…", " ", excerpt))
     if not words or normalise_text(content).startswith(words):
         return ""
-    return _plain(excerpt)
+    return c.html_text(excerpt)
 
 
 def _author_name(api: _Api, owners: dict[int, int]) -> tuple[str, tuple[str, ...], int]:
@@ -504,7 +500,7 @@ def _author_name(api: _Api, owners: dict[int, int]) -> tuple[str, tuple[str, ...
         return "", (), main  # some sites hide their users; --author names the author then
     if not isinstance(user, dict):
         return "", (), main
-    name, login = _plain(str(user.get("name") or "")), _plain(str(user.get("slug") or ""))
+    name, login = c.html_text(str(user.get("name") or "")), c.html_text(str(user.get("slug") or ""))
     return name, tuple(a for a in (login,) if a and a.casefold() != name.casefold()), main
 
 
@@ -541,11 +537,11 @@ def _read_comments(batch: c.Batch, comments: list[dict], owners: dict[int, int],
             c.SourceComment(
                 id=f"wp-{post_id}-{comment_id}",
                 article=f"wp:{post_id}",
-                author=_plain(str(item.get("author_name") or "")) or "Anonymous",
+                author=c.html_text(str(item.get("author_name") or "")) or "Anonymous",
                 date=date,
                 body=body,
                 parent=f"wp-{post_id}-{parent}" if parent else None,
-                by_author=bool(owner) and user == owner,
+                is_author=bool(owner) and user == owner,
                 where=where,
             )
         )

@@ -144,7 +144,7 @@ def _read_row(
                 date=when,
                 body=answer,
                 parent=cid,
-                by_author=True,
+                is_author=True,
                 where=where,
             )
         )

@@ -219,14 +219,10 @@ def _rss_date(value: str) -> dt.datetime | None:
     return parsed.replace(tzinfo=None) if parsed else None
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
-
-
 def _item_tags(item: ElementTree.Element) -> tuple[tuple[str, str], ...]:
     tags: dict[str, str] = {}
     for cat in _children(item, "category"):
-        label = _plain(cat.text or "")
+        label = c.html_text(cat.text or "")
         domain = cat.get("domain", "category")
         if not label or domain not in ("category", "post_tag", "tag"):
             continue
@@ -247,7 +243,7 @@ def _site_info(channel: ElementTree.Element, creators: Counter) -> c.SiteInfo:
     aliases = tuple(a for a in (main,) if a and a.casefold() != name.casefold())
     base = _text(channel, "wp:base_blog_url") or _text(channel, "link")
     return c.SiteInfo(
-        title=_plain(_text(channel, "title")), author=name, aliases=aliases, base_url=base
+        title=c.html_text(_text(channel, "title")), author=name, aliases=aliases, base_url=base
     )
 
 
@@ -341,7 +337,7 @@ def _read_item(
 ) -> None:
     where = f"{name}:{lines.get(id(item), 0)}"
     post_id = _text(item, "wp:post_id") or str(lines.get(id(item), 0))
-    title = _plain(_text(item, "title")) or f"Post {post_id}"
+    title = c.html_text(_text(item, "title")) or f"Post {post_id}"
     skip = _post_skip(item, include_pages)
     date = (
         _wp_date(_text(item, "wp:post_date"))
@@ -379,7 +375,7 @@ def _read_item(
     creators[creator] += 1
     key = f"wp:{post_id}"
     body = html_to_markdown(_text(item, "content:encoded"))
-    summary = _plain(_text(item, "excerpt:encoded"))
+    summary = c.html_text(_text(item, "excerpt:encoded"))
     slug = (
         c.slugify(unquote(_text(item, "wp:post_name")), fallback="")
         or c.slug_from_url(_text(item, "link"))
@@ -423,11 +419,11 @@ def _read_comment(batch: c.Batch, comment, where: str, key: str, post_id: str, o
         c.SourceComment(
             id=f"wp-{post_id}-{comment_id}",
             article=key,
-            author=_plain(_text(comment, "wp:comment_author")) or "Anonymous",
+            author=c.html_text(_text(comment, "wp:comment_author")) or "Anonymous",
             date=date,
             body=body,
             parent=f"wp-{post_id}-{parent}" if parent not in ("", "0") else None,
-            by_author=bool(owner) and user not in ("", "0") and user == owner,
+            is_author=bool(owner) and user not in ("", "0") and user == owner,
             where=where,
         )
     )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from kb.corpus.read import read_article
 from kb.errors import KbError
-from kb.render import article_html
+from kb.safe_html import article_html
 from kb.ui import components as c
 from kb.ui import routes, state
 

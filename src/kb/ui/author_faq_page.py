@@ -9,7 +9,7 @@ import streamlit as st
 from kb import questions, tagstats
 from kb.ui import components as c
 from kb.ui import routes, state
-from kb.ui.author import require_author
+from kb.ui.signin import require_author
 
 SORTS = {"count": "Most asked", "growth": "Growing lately", "unanswered": "Most unanswered"}
 

@@ -10,7 +10,7 @@ from kb.errors import KbError
 from kb.model import SUGGEST_THRESHOLD, Tag
 from kb.ui import components as c
 from kb.ui import routes, state
-from kb.ui.author import require_author
+from kb.ui.signin import require_author
 
 
 def render() -> None:

@@ -1,4 +1,4 @@
-"""Pieces of pages: result cards, threads, tag badges. Untrusted text goes through kb.render."""
+"""Pieces of pages: result cards, threads, tag badges. Untrusted text goes through kb.safe_html."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from kb.render import comment_html, snippet_html
+from kb.safe_html import comment_html, snippet_html
 from kb.search import Hit, KnowledgeBase
 from kb.ui import routes
 
@@ -238,7 +238,7 @@ def story_card(
         who = hit.author or "this reader"
         links(
             routes.anchor("story", f"Open {who}'s conversation", comment=hit.id, q=query),
-            routes.anchor("search", f"More stories like {who}'s", like=hit.id, q=query),
+            routes.anchor("search", f"More stories like {who}'s", similar=hit.id, q=query),
         )
 
 

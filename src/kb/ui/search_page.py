@@ -132,7 +132,8 @@ def render() -> None:
             st.switch_page(routes.page(target), query_params={param: st.query_params[param]})
     site = kb.manifest.get("site", {})
     name = site.get("title") or "kb"
-    like = st.query_params.get("like")
+    # "like" is the parameter's old name: links shared before still open the same view
+    like = st.query_params.get("similar") or st.query_params.get("like")
     shown = st.query_params.get("q", "")
     what = "Stories like this one" if like else (f"“{_short(shown)}”" if shown else "Search")
     st.set_page_config(page_title=f"{what} · {name}")

@@ -45,6 +45,6 @@ def render() -> None:
     c.tag_badges(tags, [], labels)
     c.thread_view(docs, highlight=comment)
     c.links(
-        routes.anchor("search", f"Stories like {me.author}'s", like=comment, q=query),
+        routes.anchor("search", f"Stories like {me.author}'s", similar=comment, q=query),
         routes.anchor("search", "New search"),
     )

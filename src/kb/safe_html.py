@@ -81,7 +81,7 @@ def _clean(fragment: str, tags: set[str]) -> str:
     )
 
 
-def _plain(text: str) -> str:
+def _paragraphs(text: str) -> str:
     """Return text as escaped HTML paragraphs, line breaks kept."""
     paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
@@ -90,11 +90,11 @@ def _plain(text: str) -> str:
 def _markdown(text: str, source: str, **options) -> str:
     """Return Markdown rendered as HTML, or ``source`` as plain paragraphs when it is hostile."""
     if text.count("[") > MAX_BRACKETS:
-        return _plain(source)
+        return _paragraphs(source)
     try:
         return markdown.markdown(text, output_format="html", **options)
     except RecursionError:
-        return _plain(source)
+        return _paragraphs(source)
 
 
 def comment_html(body: str) -> str:
