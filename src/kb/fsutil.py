@@ -1,10 +1,12 @@
-"""Safe file writing: write aside in the same folder, flush to disk, then rename."""
+"""Safe file writing (write aside in the same folder, flush to disk, then rename) and locks."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -35,3 +37,20 @@ def fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def lock_exclusive(fd: int, wait: float, poll: float = 0.05) -> bool:
+    """Take an exclusive ``flock`` on an open file, waiting up to ``wait`` seconds.
+
+    Return False if another process still holds it then. The kernel frees the lock
+    when its holder dies, so a lock is never left behind.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)

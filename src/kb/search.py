@@ -592,18 +592,6 @@ class KnowledgeBase(IndexHandle):
     def __init__(self, index_dir: Path):
         super().__init__(index_dir, WEIGHTING)
 
-    def search(
-        self,
-        text: str,
-        *,
-        filters: Filters | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        mode: str = "hybrid",
-    ) -> SearchResult:
-        """Search by situation (see :func:`search`)."""
-        return search(self, text, filters=filters, limit=limit, offset=offset, mode=mode)
-
-    def similar(self, comment_id: str, *, limit: int = 10, mode: str = "hybrid") -> list[Hit]:
-        """Return the reader stories most like a comment (see :func:`similar`)."""
-        return similar(self, comment_id, limit=limit, mode=mode)
+    # ``kb.search(text, ...)`` is ``search(kb, text, ...)``: one signature, one docstring
+    search = search
+    similar = similar

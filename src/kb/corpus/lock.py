@@ -12,7 +12,6 @@ of one process (the app's sessions) take turns on it too.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 import time
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import BusyError, CorpusWriteError
+from kb.fsutil import lock_exclusive
 
 LOCK_NAME = ".kb-write.lock"
 WAIT = 30.0
@@ -92,15 +92,10 @@ def _take(root: Path, deadline: float, wait: float) -> int:
             f"{root}: cannot write to the corpus folder "
             f"({exc.strerror or exc}); nothing was changed"
         ) from None
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise _busy(root, wait) from None
-            time.sleep(0.05)
+    if not lock_exclusive(fd, max(0.0, deadline - time.monotonic())):
+        os.close(fd)
+        raise _busy(root, wait)
+    return fd
 
 
 def corpus_root(path: Path) -> Path:

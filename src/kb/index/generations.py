@@ -7,7 +7,6 @@ the symlink ``current`` names the live one and is replaced with one rename.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from kb.errors import BusyError, IndexMissingError, IndexWriteError, KbError
-from kb.fsutil import fsync_dir
+from kb.fsutil import fsync_dir, lock_exclusive
 from kb.semantic.vectors import VECTORS
 
 CURRENT = "current"
@@ -76,17 +75,8 @@ def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
         ) from None
     _HELD.add(fd)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BusyError(
-                        f"{index_dir}: another build is running; try again when it ends"
-                    ) from None
-                time.sleep(0.1)
+        if not lock_exclusive(fd, wait, poll=0.1):
+            raise BusyError(f"{index_dir}: another build is running; try again when it ends")
         yield
     finally:
         _HELD.discard(fd)
