@@ -34,6 +34,16 @@ def built_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="session")
+def embedded_index(tmp_path_factory) -> Path:
+    """The embedded corpus, indexed once for the session (read-only for tests)."""
+    from kb.index import build_index
+
+    index_dir = tmp_path_factory.mktemp("embedded-index")
+    build_index(EMBEDDED_CORPUS, index_dir)
+    return index_dir
+
+
 @pytest.fixture
 def kb(built_index):
     """A knowledge base over the fixture index."""
