@@ -67,6 +67,10 @@ def clean_env(tmp_path):
 
 
 # -- the real app in a real browser ----------------------------------------------------
+# How long a browser test waits for the page, in ms, for every action and every expect(): the
+# first page builds the index and loads the model, which on a busy machine takes 30-60 s
+BROWSER_WAIT = 90_000
+APP_START = 120  # seconds for the app server to answer its health check on a busy machine
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -153,7 +157,7 @@ class RunningApp:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + APP_START
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
@@ -162,7 +166,7 @@ class RunningApp:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError("the app did not start within 60 s")
+        raise RuntimeError(f"the app did not start within {APP_START} s")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -196,21 +200,28 @@ def embedded_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    """Debian's chromium driven by Playwright; expect() waits BROWSER_WAIT in every test."""
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_WAIT)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
+def new_context(browser, **options):
+    """A browser context whose pages wait BROWSER_WAIT for every action and navigation."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT)
+    return context
+
+
 @pytest.fixture
 def page(browser, request, tmp_path):
     """A fresh browser page; a screenshot is kept when the test fails."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = new_context(browser, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(30000)
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
