@@ -66,6 +66,30 @@ def clean_env(tmp_path):
     return env
 
 
+@pytest.fixture
+def clean_environ(tmp_path, monkeypatch):
+    """This process's environment without KB_* variables and with a private cache, for
+    running the command in-process with ``run_kb``."""
+    for name in [n for n in os.environ if n.startswith("KB_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return monkeypatch
+
+
+def run_kb(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run the ``kb`` command in-process through ``kb.cli.main``; return its exit code,
+    stdout and stderr."""
+    from kb.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage errors leave this way, as in the command
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 # -- the real app in a real browser ----------------------------------------------------
 # How long a browser test waits for the page, in ms, for every action and every expect(): the
 # first page builds the index and loads the model, which on a busy machine takes 30-60 s

@@ -5,42 +5,25 @@ tests/test_cli.py runs the installed command in a subprocess, as a user does."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kb.cli import main
-
 from .conftest import BAD, FIXTURE_CORPUS, HERE
+from .conftest import run_kb as kb
 from .test_import_shared import snapshot
 
 JUDGMENTS = HERE / "eval" / "judgments.yaml"
 
 
-def kb(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the command with these arguments; return its exit code, stdout and stderr."""
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's usage errors leave this way, as in the command
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
-def where(tmp_path, monkeypatch, built_index):
+def where(tmp_path, clean_environ, built_index):
     """A corpus copy and the folders the cases name; the environment points at them."""
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
-    for name in list(os.environ):
-        if name.startswith("KB_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("KB_CORPUS", str(corpus))
-    monkeypatch.setenv("KB_INDEX", str(built_index))
+    clean_environ.setenv("KB_CORPUS", str(corpus))
+    clean_environ.setenv("KB_INDEX", str(built_index))
     afile = tmp_path / "a-file"
     afile.write_text("x")
     places = {
@@ -284,12 +267,12 @@ def test_a_bad_faq_labels_file_is_named_in_one_line(where, capsys, text, kind):
     )
 
 
-def test_a_bad_corpus_is_listed_file_and_line_and_not_built(tmp_path, monkeypatch, capsys):
+def test_a_bad_corpus_is_listed_file_and_line_and_not_built(tmp_path, clean_environ, capsys):
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
     shutil.copy(BAD / "missing-parent.yaml", corpus / "comments" / "leaving.yaml")
-    monkeypatch.setenv("KB_CORPUS", str(corpus))
-    monkeypatch.setenv("KB_INDEX", str(tmp_path / "ix"))
+    clean_environ.setenv("KB_CORPUS", str(corpus))
+    clean_environ.setenv("KB_INDEX", str(tmp_path / "ix"))
     problem = "corpus/comments/leaving.yaml:7: comment c-000002: parent 'c-999999' does not exist"
     assert kb(["check"], capsys) == (1, problem + "\n", "1 problem(s) found\n")
     code, out, err = kb(["build"], capsys)
