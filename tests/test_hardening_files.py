@@ -30,7 +30,7 @@ from kb.corpus import check_corpus, read_corpus
 from kb.errors import CorpusError, ImportFormatError, KbError
 from kb.importers.run import import_files
 
-from .conftest import FIXTURE_CORPUS, REPO, kb_command
+from .conftest import FIXTURE_CORPUS, REPO, kb_command, run_kb
 from .test_import_shared import FIXTURES
 
 TRIED: Counter = Counter()
@@ -596,28 +596,25 @@ def test_xml_entities_are_refused_without_reading_disk_or_network(tmp_path, list
     }
 
 
-def test_the_command_refuses_an_external_entity_in_one_line(tmp_path, listener, clean_env):
+def test_the_command_refuses_an_external_entity_in_one_line(
+    tmp_path, listener, clean_environ, capsys
+):
     secret = tmp_path / "secret.txt"
     marker = "CLI-SECRET-" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]
     secret.write_text(marker)
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
     before = digest(corpus)
-    env = dict(clean_env, KB_CORPUS=str(corpus), KB_INDEX=str(tmp_path / "index"))
+    clean_environ.setenv("KB_CORPUS", str(corpus))
+    clean_environ.setenv("KB_INDEX", str(tmp_path / "index"))
     attacks = _xml_attacks(secret, listener.url)
     for name in ("external file entity", "external network entity"):
         path = tmp_path / "attack.xml"
         path.write_bytes(attacks[name])
-        r = subprocess.run(
-            kb_command() + ["import", "wxr", str(path)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert r.returncode == 1, r.stderr
-        assert len(r.stderr.strip().splitlines()) == 1 and "refused" in r.stderr
-        assert marker not in r.stdout + r.stderr
+        code, out, err = run_kb(["import", "wxr", str(path)], capsys)
+        assert code == 1, err
+        assert len(err.strip().splitlines()) == 1 and "refused" in err
+        assert marker not in out + err
     assert digest(corpus) == before
     assert listener.hits == []
 
