@@ -299,6 +299,7 @@ def test_hand_made_hostile_corpus_files(corpus, name, target, content):
     assert problems, name
 
 
+@pytest.mark.slow  # 12,000 comments, 2 MB of YAML: read twice
 def test_a_huge_comments_file_is_read_or_reported_quickly(corpus):
     rnd = random.Random(7)
     words = [
@@ -455,7 +456,7 @@ def _wxr_encoding(name: str) -> bytes:
             "refused",
         ),
         ("html", _nested_html(1000), "imported"),
-        ("html", _nested_replies(1200), "imported"),
+        pytest.param("html", _nested_replies(1200), "imported", marks=pytest.mark.slow),
         ("wxr", _wxr_with("<blockquote>" * 3000 + "deep" + "</blockquote>" * 3000), "imported"),
         ("csv", b"Q,Asked,Topic\n" + b'"' + b"x" * 200_000 + b'",2016-01-01,T\n', "refused"),
         ("csv", b'Q,Asked,Topic\n"never closed,2016-01-01,T\n', "refused"),
