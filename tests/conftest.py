@@ -34,6 +34,16 @@ def built_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="session")
+def embedded_index(tmp_path_factory) -> Path:
+    """The embedded corpus, indexed once for the session (read-only for tests)."""
+    from kb.index.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("embedded-index")
+    build_index(EMBEDDED_CORPUS, index_dir)
+    return index_dir
+
+
 @pytest.fixture
 def kb(built_index):
     """A knowledge base over the fixture index."""
@@ -56,7 +66,35 @@ def clean_env(tmp_path):
     return env
 
 
+@pytest.fixture
+def clean_environ(tmp_path, monkeypatch):
+    """This process's environment without KB_* variables and with a private cache, for
+    running the command in-process with ``run_kb``."""
+    for name in [n for n in os.environ if n.startswith("KB_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return monkeypatch
+
+
+def run_kb(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run the ``kb`` command in-process through ``kb.cli.main``; return its exit code,
+    stdout and stderr."""
+    from kb.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage errors leave this way, as in the command
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 # -- the real app in a real browser ----------------------------------------------------
+# How long a browser test waits for the page, in ms, for every action and every expect(): the
+# first page builds the index and loads the model, which on a busy machine takes 30-60 s
+BROWSER_WAIT = 90_000
+APP_START = 120  # seconds for the app server to answer its health check on a busy machine
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -143,7 +181,7 @@ class RunningApp:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + APP_START
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
@@ -152,7 +190,7 @@ class RunningApp:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError("the app did not start within 60 s")
+        raise RuntimeError(f"the app did not start within {APP_START} s")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -186,21 +224,28 @@ def embedded_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    """Debian's chromium driven by Playwright; expect() waits BROWSER_WAIT in every test."""
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_WAIT)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
+def new_context(browser, **options):
+    """A browser context whose pages wait BROWSER_WAIT for every action and navigation."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT)
+    return context
+
+
 @pytest.fixture
 def page(browser, request, tmp_path):
     """A fresh browser page; a screenshot is kept when the test fails."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = new_context(browser, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(30000)
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -33,6 +33,9 @@ class RestSite:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in two writes: without this, each answer on a kept-alive
+            # connection waits for the client's delayed acknowledgement (about 40 ms)
+            disable_nagle_algorithm = True
 
             def do_GET(self):  # noqa: N802 - the name http.server calls
                 site.hits.append(self.path)
@@ -48,7 +51,10 @@ class RestSite:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll, so that close() does not wait up to half a second for the loop to notice
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def close(self):

@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from .conftest import EMBEDDED_CORPUS, HERE, RunningApp
+from .conftest import BROWSER_WAIT, EMBEDDED_CORPUS, HERE, RunningApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-WAIT = 90_000  # generous: an Apply rebuilds the index, and the machine may be busy
+WAIT = BROWSER_WAIT  # generous: an Apply rebuilds the index, and the machine may be busy
 PASSWORD = "open sesame"
 
 

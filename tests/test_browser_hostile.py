@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from .conftest import REPO
+from .conftest import BROWSER_WAIT, REPO, new_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -315,6 +315,7 @@ def test_author_fields_and_names_load_no_images(hostile_app, page, path):
 def test_a_sign_in_lasts_across_tabs_of_one_browser_only(browser, tmp_path):
     """The session cookie lets a second tab in; another browser, or after sign-out, is locked."""
     import os
+    import time
 
     from playwright.sync_api import expect
 
@@ -327,15 +328,16 @@ def test_a_sign_in_lasts_across_tabs_of_one_browser_only(browser, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env["STREAMLIT_SECRETS_FILES"] = str(secrets)
     app = RunningApp(FIXTURE_CORPUS, tmp_path / "index", env, tmp_path / "app.log")
-    mine = browser.new_context()
-    other = browser.new_context()
+    mine = new_context(browser)
+    other = new_context(browser)
     try:
         first = mine.new_page()
         first.goto(app.url + "/author-faq")
         first.get_by_label("Author's password").fill("open sesame")
         first.get_by_role("button", name="Sign in").click()
-        expect(first.get_by_text("reader questions;")).to_be_visible(timeout=30000)
-        for _ in range(100):  # the cookie is set by a script in the page, soon after
+        expect(first.get_by_text("reader questions;")).to_be_visible()
+        deadline = time.monotonic() + BROWSER_WAIT / 1000
+        while time.monotonic() < deadline:  # the cookie is set by a script in the page, soon after
             cookies = {c["name"]: c for c in mine.cookies()}
             if "kb_author" in cookies:
                 break
@@ -344,19 +346,19 @@ def test_a_sign_in_lasts_across_tabs_of_one_browser_only(browser, tmp_path):
         assert "open sesame" not in cookies["kb_author"]["value"]
         second = mine.new_page()  # a new tab of the same browser
         second.goto(app.url + "/author-tags")
-        expect(second.get_by_role("tab", name="Suggestions")).to_be_visible(timeout=30000)
+        expect(second.get_by_role("tab", name="Suggestions")).to_be_visible()
         stranger = other.new_page()
         stranger.goto(app.url + "/author-faq")
-        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        expect(stranger.get_by_label("Author's password")).to_be_visible()
         assert stranger.get_by_text("reader questions;").count() == 0
         stranger.context.add_cookies([{**cookies["kb_author"], "value": "kb1.9999999999.00"}])
         stranger.goto(app.url + "/author-faq")  # a forged cookie is no key
-        expect(stranger.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        expect(stranger.get_by_label("Author's password")).to_be_visible()
         second.get_by_role("button", name="Sign out").click()
-        expect(second.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        expect(second.get_by_label("Author's password")).to_be_visible()
         third = mine.new_page()
         third.goto(app.url + "/author-faq")
-        expect(third.get_by_label("Author's password")).to_be_visible(timeout=30000)
+        expect(third.get_by_label("Author's password")).to_be_visible()
         assert third.get_by_text("reader questions;").count() == 0
     finally:
         mine.close()

@@ -5,10 +5,12 @@ import re
 
 import pytest
 
+from .conftest import BROWSER_WAIT, new_context
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 BOX = '[data-testid="stMain"] textarea'
-WAIT = 60_000  # generous: the machine may be busy
+WAIT = BROWSER_WAIT  # generous: the first page loads the model, and the machine may be busy
 
 
 def _expect():
@@ -106,8 +108,8 @@ def test_read_this_section_opens_at_the_section(embedded_app, page):
 
 def test_phone_shows_the_first_story_within_two_screens(embedded_app, browser):
     expect = _expect()
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    context = new_context(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     try:

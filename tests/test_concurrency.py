@@ -95,6 +95,7 @@ SWAPS = 16
 READERS = 4
 
 
+@pytest.mark.slow  # 16 builds under 4 reading threads: a few seconds
 def test_searches_during_repeated_swaps_see_the_old_or_the_new_index(two_versions, tmp_path):
     corpus, use = two_versions
     index = tmp_path / "index"

@@ -20,10 +20,8 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def embedded_kb(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("embedded")
-    build_index(EMBEDDED_CORPUS, index_dir)
-    return KnowledgeBase(index_dir)
+def embedded_kb(embedded_index):
+    return KnowledgeBase(embedded_index)
 
 
 def test_embedded_corpus_has_no_problems():

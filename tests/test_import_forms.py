@@ -4,7 +4,6 @@ counts and slugs, and the PDF import's --article."""
 
 import json
 import re
-import subprocess
 
 import pytest
 
@@ -12,7 +11,7 @@ from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import UsageError
 from kb.importers.run import import_files
 
-from .conftest import kb_command
+from .conftest import run_kb
 from .test_import_shared import FIXTURES, SHARED, corpus_text, make_site, run_import, snapshot
 
 EXPORT = FIXTURES / "export.xml"
@@ -55,16 +54,10 @@ def test_a_wordpress_com_export_imports_and_says_where_it_comes_from(tmp_path, c
     assert check_corpus(corpus) == []
 
 
-def test_the_text_report_names_the_export_kind(tmp_path, clean_env):
-    r = subprocess.run(
-        kb_command() + ["import", "wxr", str(WPCOM), "--corpus", str(tmp_path / "c")],
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[0] == f"wxr: {WPCOM}: WordPress export 1.2 (WordPress.com)"
+def test_the_text_report_names_the_export_kind(tmp_path, clean_environ, capsys):
+    code, out, err = run_kb(["import", "wxr", str(WPCOM), "--corpus", str(tmp_path / "c")], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"wxr: {WPCOM}: WordPress export 1.2 (WordPress.com)"
 
 
 def _variant(tmp_path, name, old, new, rename_prefix=None):
@@ -164,33 +157,19 @@ def test_every_published_post_of_wordpress_own_test_exports_imports(tmp_path, ca
     assert check_corpus(corpus) == []
 
 
-def test_several_files_with_one_bad_import_the_good_ones_and_name_the_bad(tmp_path, clean_env):
+def test_several_files_with_one_bad_import_the_good_ones_and_name_the_bad(
+    tmp_path, clean_environ, capsys
+):
     corpus = tmp_path / "corpus"
     bad = FIXTURES / "truncated.xml"
-    r = subprocess.run(
-        kb_command()
-        + [
-            "import",
-            "wxr",
-            str(EXPORT),
-            str(bad),
-            str(WPCOM),
-            "--corpus",
-            str(corpus),
-            "--author",
-            "Ada Reyes",
-        ],
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == [
+    argv = ["import", "wxr", str(EXPORT), str(bad), str(WPCOM), "--corpus", str(corpus)]
+    code, out, err = run_kb([*argv, "--author", "Ada Reyes"], capsys)
+    assert code == 1
+    assert err.strip().splitlines() == [
         f"kb: not imported: {bad}:83: not well-formed XML: the XML ends too early (a truncated "
         "export?) (column 38)"
     ]
-    assert "articles: 4 added" in r.stdout
+    assert "articles: 4 added" in out
     assert {"when-she-leaves", "stay-for-the-children"} <= set(load_corpus(corpus).articles)
 
 
@@ -251,7 +230,7 @@ def test_an_export_post_without_a_slug_takes_its_permalink_s(tmp_path):
     assert "when-she-leaves" in report.articles_added  # from .../2010/03/when-she-leaves/
 
 
-def test_pdf_article_missing_or_mistyped_lists_the_slugs(tmp_path, clean_env):
+def test_pdf_article_missing_or_mistyped_lists_the_slugs(tmp_path, clean_environ, capsys):
     corpus = tmp_path / "corpus"
     import_files("wxr", [EXPORT], corpus)
     archive = FIXTURES / "archive.pdf"
@@ -267,32 +246,10 @@ def test_pdf_article_missing_or_mistyped_lists_the_slugs(tmp_path, clean_env):
         r"mean when-she-leaves\?",
     ):
         import_files("pdf", [archive], corpus, article="when-she-leave")
-    r = subprocess.run(
-        kb_command() + ["import", "pdf", str(archive), "--corpus", str(corpus)],
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert "giving-space, when-she-leaves" in r.stderr
-    data = json.loads(
-        subprocess.run(
-            kb_command()
-            + [
-                "import",
-                "pdf",
-                str(archive),
-                "--article",
-                "when-she-leaves",
-                "--corpus",
-                str(corpus),
-                "--json",
-            ],
-            env=clean_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-    )
+    code, out, err = run_kb(["import", "pdf", str(archive), "--corpus", str(corpus)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "giving-space, when-she-leaves" in err
+    argv = ["import", "pdf", str(archive), "--article", "when-she-leaves", "--corpus", str(corpus)]
+    code, out, err = run_kb([*argv, "--json"], capsys)
+    data = json.loads(out)
     assert data["articles"]["existing"] == 1

@@ -65,11 +65,10 @@ def test_imported_corpus_and_its_index_hold_no_email_or_ip(tmp_path, clean_env):
     assert scan(index) == []
 
 
-def test_embedded_and_fixture_corpora_hold_no_email_or_ip(tmp_path):
-    build_index(EMBEDDED_CORPUS, tmp_path / "ix")
+def test_embedded_and_fixture_corpora_hold_no_email_or_ip(embedded_index):
     assert scan(EMBEDDED_CORPUS) == []
     assert scan(FIXTURE_CORPUS) == []
-    assert scan(tmp_path / "ix") == []
+    assert scan(embedded_index) == []
 
 
 def test_redact_removes_the_text_from_corpus_and_index_files(corpus_copy, tmp_path):

@@ -9,7 +9,7 @@ from kb import questions as Q
 from kb import searchlog
 from kb.search import KnowledgeBase
 
-from .conftest import EMBEDDED_CORPUS, FIXTURE_CORPUS, HERE, kb_command
+from .conftest import FIXTURE_CORPUS, HERE, kb_command
 
 
 def test_extracts_explicit_and_implicit_questions():
@@ -201,14 +201,12 @@ def test_the_faq_draft_escapes_everything_readers_wrote(kb, text):
     assert "&lt;" in page or "<" not in text
 
 
-def test_grouping_quality_on_the_embedded_corpus(tmp_path):
+@pytest.mark.slow  # grouping the 300 reader comments of the embedded corpus
+def test_grouping_quality_on_the_embedded_corpus(embedded_index):
     import yaml
 
-    from kb.index.build import build_index
-
-    build_index(EMBEDDED_CORPUS, tmp_path / "ix")
     judged = yaml.safe_load((HERE / "eval" / "faq.yaml").read_text())["questions"]
-    report = Q.evaluate_grouping(KnowledgeBase(tmp_path / "ix"), judged)
+    report = Q.evaluate_grouping(KnowledgeBase(embedded_index), judged)
     assert len(judged) >= 60
     assert report["extraction_recall"] >= 0.85
     assert report["adjusted_rand_index"] >= 0.25  # README reports the current figure
@@ -260,11 +258,9 @@ def test_searches_asked_alike_group_without_library_warnings(built_index, tmp_pa
     assert report["searches"]
 
 
-def test_key_terms_are_words_the_askers_wrote(tmp_path):
-    from kb.index.build import build_index
-
-    build_index(EMBEDDED_CORPUS, tmp_path / "ix")
-    kb = KnowledgeBase(tmp_path / "ix")
+@pytest.mark.slow  # the whole review of the embedded corpus
+def test_key_terms_are_words_the_askers_wrote(embedded_index):
+    kb = KnowledgeBase(embedded_index)
     report = Q.review(kb)
     written = {w for d in kb.all_comments() for w in re.findall(r"[a-z0-9]+", d.body.lower())}
     concepts = set(Q.CONCEPTS)

@@ -109,11 +109,8 @@ def test_cross_validation_needs_enough_examples():
     assert "error" in cross_validate(_examples(TRAIN[:3]), k=5)
 
 
-def test_embedded_corpus_suggestions_beat_the_baseline(tmp_path):
-    from .conftest import EMBEDDED_CORPUS
-
-    build_index(EMBEDDED_CORPUS, tmp_path / "ix")
-    report = tagstats.evaluate_suggestions(KnowledgeBase(tmp_path / "ix"))
+def test_embedded_corpus_suggestions_beat_the_baseline(embedded_index):
+    report = tagstats.evaluate_suggestions(KnowledgeBase(embedded_index))
     assert report["accuracy@1"] > report["baseline"]["accuracy@1"] + 0.2
     assert report["accuracy@3"] > report["baseline"]["accuracy@3"] + 0.2
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.errors import KbError, NotFoundError
+from kb.errors import IndexMissingError, KbError, NotFoundError
 from kb.search import KnowledgeBase
 
 LISTS = ("advice", "stories", "all")
@@ -118,6 +118,8 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment], mode: str = "hybrid")
         for doc in j.relevant:
             try:
                 kb.get(doc)
+            except IndexMissingError:
+                raise  # no index at all: say that, not that every judged id is unknown
             except NotFoundError:
                 unknown.append(f"{j.id}: {doc}")
     if unknown:
