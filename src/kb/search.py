@@ -45,7 +45,7 @@ MAX_QUERY_CHARS = 2000
 MAX_TERMS = 48
 MAX_LIMIT = 200
 COORD = 0.5  # weight of the share of query terms a document matches
-CONTEXT = 0.5  # weight of a match in a document's context (see kb.index)
+CONTEXT = 0.5  # weight of a match in a document's context (see kb.index.documents)
 BM25_B, BM25_K1 = 0.5, 1.2
 SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 # Longer "words" are noise (pasted links, keyboard mashing); their spelling automata take

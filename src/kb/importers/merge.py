@@ -116,7 +116,7 @@ def _read_state(root: Path) -> _State:
         try:
             data = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            continue  # reported by `kb check`; appending to it is refused in kb.store
+            continue  # reported by `kb check`; appending to it is refused in kb.corpus.write
         items = data.get("comments") if isinstance(data, dict) else None
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or item.get("id") is None:

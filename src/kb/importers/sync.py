@@ -7,7 +7,7 @@ updates what the site changed: a comment's edited text, a post's new text. Only 
 ``body:`` of a comment and the text under an article's front matter are rewritten, so
 the author's tags, ``removed_tags`` and everything else in the files stay; a redacted
 comment is never brought back or updated. All files are written through
-:class:`kb.store.ChangeSet` (aside, then renamed); the site's address and the time of
+:class:`kb.corpus.write.ChangeSet` (aside, then renamed); the site's address and the time of
 the sync go into ``site.yaml`` last, so a sync stopped before the end is simply done
 again by the next one. Then the index is brought up to date.
 """
@@ -194,7 +194,7 @@ def _block_value(body: str, indent: int) -> str:
 def _replace_body(text: str, path: Path, comment_id: str, body: str) -> str:
     """Return the comments file's text with one comment's ``body:`` replaced, nothing else.
 
-    The entry is found by parsing (kb.edit); the result is parsed again and must differ
+    The entry is found by parsing (kb.corpus.edit); the result is parsed again and must differ
     from the file in that one value only.
     """
     from kb.corpus.edit import entry_of, set_key

@@ -10,7 +10,7 @@ old one in place. One build at a time: builds take an exclusive lock on
 ``build.lock``, which the operating system frees if the process dies.
 
 Beside the Whoosh files a generation keeps a ledger of what each article put in
-it (``kb.ledger``: an update reads only the changed files and rewrites only the
+it (``kb.index.ledger``: an update reads only the changed files and rewrites only the
 changed documents) and the words for spelling suggestions. Large full builds
-are written by one process per core (``kb.segments``).
+are written by one process per core (``kb.engine.parallel``).
 """

@@ -58,7 +58,7 @@ def make_schema() -> Schema:
         rule_tags=KEYWORD(stored=True, commas=True, lowercase=True),
         removed_tags=STORED,
         # no positions (nothing searches phrases) and no spelling field: spelling
-        # suggestions come from a word list beside the index (see kb.segments)
+        # suggestions come from a word list beside the index (see kb.index.spelling)
         body=_text(stored=True),
         # what surrounds a document: the story a reply answers, the reply a story got, the
         # article a section belongs to; it helps a reader's words find both halves

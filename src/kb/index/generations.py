@@ -49,7 +49,7 @@ def _drop_locks_in_child() -> None:
     """In a forked process, close the build locks' descriptors it inherited.
 
     flock belongs to the open file, which a fork shares: the lock is freed only when
-    every descriptor on it is closed. Forked segment writers (see kb.segments) never
+    every descriptor on it is closed. Forked segment writers (see kb.engine.parallel) never
     need the lock, and if the builder were killed they would otherwise keep the index
     locked for as long as they live.
     """
