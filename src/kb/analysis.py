@@ -6,7 +6,7 @@ One analyzer is used everywhere so that a word in a query, a phrase in
 Indexing counts the same stems without Whoosh's token pipeline (a chain of
 generators that costs a few microseconds per word): :func:`term_counts` runs
 the tokenizer's expression, lower-cases, drops stop words and stems in one
-loop, and :class:`CountingFrequency` feeds those counts to the index.
+loop, and ``kb.engine.formats.CountingFrequency`` feeds those counts to the index.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import re
 from functools import lru_cache
 
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.formats import Frequency
 from whoosh.lang.porter import stem
-from whoosh.system import pack_uint
 
 # Function words and chat filler that carry no situation; readers' long
 # descriptions are full of them, and leaving them out both sharpens ranking and
@@ -79,21 +77,6 @@ def term_counts(text: str) -> dict[str, int]:
             s = stems[word] = stem(word)
         counts[s] = counts.get(s, 0) + 1
     return counts
-
-
-_PACKED = [pack_uint(n) for n in range(64)]
-
-
-class CountingFrequency(Frequency):
-    """Frequency postings for fields analysed by :func:`analyzer`, counted by ``term_counts``."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        fb = self.field_boost
-        packed = _PACKED
-        return [
-            (w, freq, float(freq) * fb, packed[freq] if freq < 64 else pack_uint(freq))
-            for w, freq in term_counts(value).items()
-        ]
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:

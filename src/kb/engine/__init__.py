@@ -9,7 +9,8 @@ writer). They are all here, so a Whoosh upgrade has one place to check:
 - ``segments``: a segment writer that keeps its postings in memory, the merge policy
   for small segments, committing segments written by other processes;
 - ``parallel``: a large build written by one forked process per core;
-- ``correct``: spelling suggestions walking a word list with Whoosh's automata.
+- ``correct``: spelling suggestions walking a word list with Whoosh's automata;
+- ``formats``: the posting format of the text fields (term counts made in one loop).
 
 The version below is the one this code was written and tested against; importing the
 package with another refuses to run rather than read an index wrongly. The tests that

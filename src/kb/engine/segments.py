@@ -25,7 +25,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from kb.analysis import CountingFrequency
+from kb.engine.formats import CountingFrequency
 
 SMALL_SEGMENT = 5000  # documents: a segment smaller than this is merged with other small ones
 MERGE_AT = 4  # how many small segments may pile up before they are merged

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from kb.analysis import CountingFrequency, analyzer
+from kb.analysis import analyzer
+from kb.engine.formats import CountingFrequency
 from kb.model import KIND_SECTION, Article, Comment, Corpus
 
 SCHEMA_VERSION = 12
