@@ -131,138 +131,190 @@ def build_index(
     With ``purge``, the new generation is rewritten whole (so deleted documents leave no
     trace in its files) and no earlier generation is kept.
     """
-    from kb.tagging import RuleTagger  # tagging depends on analysis only
-
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     if not corpus_dir.is_dir():
         read_corpus(corpus_dir)  # raises the one-line error for a missing folder
     glob, digests = fingerprints(corpus_dir)
-    redacted = sorted(redacted_ids(corpus_dir))
     with build_lock(index_dir, wait=lock_wait):
         old_gen = current_generation(index_dir)
-        old = read_manifest(old_gen) if old_gen else None
-        # read below, once the build is known to have work to do (100,000 comments: 60 ms)
-        has_ledger = old_gen is not None and (old_gen / LEDGER).is_file()
-        report = BuildReport(full=False)
-        if old is not None and not set(redacted) <= set(old.get("purged", ())):
-            purge = True  # a redaction this index has not purged (its purge did not run)
+        b = _Build(
+            corpus_dir,
+            index_dir,
+            glob,
+            digests,
+            sorted(redacted_ids(corpus_dir)),
+            old_gen,
+            read_manifest(old_gen) if old_gen else None,
+            purge,
+            progress,
+        )
+        b.plan(full)
+        if b.report.up_to_date and not b.purge:
+            b.unchanged()
+        else:
+            b.write()
+    b.report.seconds = time.perf_counter() - start
+    return b.report
+
+
+@dataclass
+class _Build:
+    """One build, from the plan (what to write) to the swap of its new generation."""
+
+    corpus_dir: Path
+    index_dir: Path
+    glob: str  # the corpus-wide digest (see fingerprints)
+    digests: dict[str, str]  # each article's
+    redacted: list[str]  # the ids recorded as redacted in the corpus
+    old_gen: Path | None
+    old: dict | None  # the live generation's manifest
+    purge: bool
+    progress: Progress | None
+    report: BuildReport = field(default_factory=lambda: BuildReport(full=False))
+    todo: list[str] = field(default_factory=list)  # the articles to (re)write
+
+    def plan(self, full: bool) -> None:
+        """Decide between a full and an incremental build, and which articles to write."""
+        old, report = self.old, self.report
+        # read later, once the build is known to have work to do (100,000 comments: 60 ms)
+        has_ledger = self.old_gen is not None and (self.old_gen / LEDGER).is_file()
+        if old is not None and not set(self.redacted) <= set(old.get("purged", ())):
+            self.purge = True  # a redaction this index has not purged (its purge did not run)
             report.reason = "purging redacted comments"
         if old is None:
             report.full, report.reason = True, "no index yet"
-        elif old.get("global") != glob or not has_ledger:
+        elif old.get("global") != self.glob or not has_ledger:
             report.full, report.reason = True, "site, tags or index format changed"
         elif full:
             report.full, report.reason = True, "full rebuild asked for"
-        if report.full:
-            todo = sorted(digests)
-            report.added = todo
-        else:
-            before = old["article_digests"]
-            report.added = sorted(a for a in digests if a not in before)
-            report.changed = sorted(a for a in digests if a in before and before[a] != digests[a])
-            report.removed = sorted(a for a in before if a not in digests)
-            todo = report.added + report.changed
-        if report.up_to_date and not purge:
-            # unchanged since a build read every file and found no problem
-            report.documents = old.get("documents", 0)
-            report.articles = len(old.get("articles", []))
-            report.comments = sum(a["comments"] for a in old.get("articles", []))
-            report.seconds = time.perf_counter() - start
-            return report
-        old_ledger = read_ledger(old_gen) if old_gen else None
+        if report.full or old is None:
+            self.todo = report.added = sorted(self.digests)
+            return
+        before, now = old["article_digests"], self.digests
+        report.added = sorted(a for a in now if a not in before)
+        report.changed = sorted(a for a in now if a in before and before[a] != now[a])
+        report.removed = sorted(a for a in before if a not in now)
+        self.todo = report.added + report.changed
+
+    def unchanged(self) -> None:
+        """Report the live generation: unchanged since a build read every file without a problem."""
+        old = self.old or {}
+        self.report.documents = old.get("documents", 0)
+        self.report.articles = len(old.get("articles", []))
+        self.report.comments = sum(a["comments"] for a in old.get("articles", []))
+
+    def write(self) -> None:
+        """Read what the plan needs, write a new generation aside, then swap it in."""
+        from kb.tagging import RuleTagger  # tagging depends on analysis only
+
+        report = self.report
+        old_ledger = read_ledger(self.old_gen) if self.old_gen else None
         if old_ledger is None and not report.full:  # there, but unreadable
             report.full, report.reason = True, "site, tags or index format changed"
-            todo = report.added = sorted(digests)
+            self.todo = report.added = sorted(self.digests)
             report.changed, report.removed = [], []
-        runs = None if purge or not report.full else _parallel_runs(corpus_dir, todo)
-        if runs:  # the worker processes read the comments, a run of files each
-            corpus, problems = read_corpus(corpus_dir, only=())
-        elif report.full or purge:
-            corpus, problems = read_corpus(corpus_dir)
-        else:  # only the changed files; the ledger stands in for the others
-            corpus, problems = read_corpus(
-                corpus_dir,
-                only=set(todo),
-                known=known_comments(old_ledger, set(todo) | set(report.removed)),
-            )
-        if problems:
-            raise CorpusError(problems)
+        runs = None if self.purge or not report.full else _parallel_runs(self.corpus_dir, self.todo)
+        corpus = self._read(runs, old_ledger)
         report.articles = len(corpus.articles)
         tagger = RuleTagger(corpus.tags.values())
-        gen = next_generation(index_dir)
+        gen = next_generation(self.index_dir)
         try:
             if report.full:
                 gen.mkdir(parents=True)
                 ix = whoosh_index.create_in(str(gen), make_schema())
             else:
-                link_copy(old_gen, gen)
+                assert self.old_gen is not None
+                link_copy(self.old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
             words, ledger = _write_articles(
                 ix,
                 corpus,
-                todo,
+                self.todo,
                 report,
                 old_ledger,
                 tagger,
-                progress,
-                optimize=purge,
+                self.progress,
+                optimize=self.purge,
                 runs=runs,
-                corpus_dir=corpus_dir,
+                corpus_dir=self.corpus_dir,
             )
             write_ledger(gen, ledger)
             counts = {slug: len(ledger[slug]["comments"]) for slug in corpus.articles}
             report.comments = sum(counts.values())
-            if purge:  # nothing of a purged comment may stay behind, not even its words
+            if self.purge:  # nothing of a purged comment may stay behind, not even its words
                 words = spelling.spelling_words(
                     [s.body for a in corpus.articles.values() for s in a.sections]
                     + [c.body for c in corpus.comments.values()]
                 )
-            elif not report.full:
-                words |= set(spelling.read_words(old_gen) or ())
+            elif not report.full and self.old_gen is not None:
+                words |= set(spelling.read_words(self.old_gen) or ())
             spelling.write_words(gen, words)
             with ix.searcher() as s:
                 report.documents = s.doc_count()
             ix.close()
             report.vectors = _attach_vectors(
-                gen, index_dir, corpus, corpus_dir, old_gen, purge, progress
+                gen,
+                self.index_dir,
+                corpus,
+                self.corpus_dir,
+                self.old_gen,
+                self.purge,
+                self.progress,
             )
-            manifest = {
-                "format": SCHEMA_VERSION,
-                "global": glob,
-                "article_digests": digests,
-                "built": dt.datetime.now().isoformat(timespec="seconds"),
-                "documents": report.documents,
-                "corpus": str(corpus_dir.resolve()),
-                "purged": redacted if (purge or report.full) else old.get("purged", []),
-                "site": {
-                    "title": corpus.site.title,
-                    "author": corpus.site.author,
-                    "tagline": corpus.site.tagline,
-                    "suggest_threshold": corpus.site.suggest_threshold,
-                    "record_weak_searches": corpus.site.record_weak_searches,
-                    "base_url": corpus.site.base_url,
-                    "embedding_model": corpus.site.embedding_model,
-                },
-                "tags": [
-                    {"id": t.id, "label": t.label, "description": t.description}
-                    for t in corpus.tags.values()
-                ],
-                "articles": _article_list(corpus, counts),
-            }
-            write_atomic(gen / MANIFEST, json.dumps(manifest, indent=1))
+            write_atomic(gen / MANIFEST, json.dumps(self._manifest(corpus, counts), indent=1))
             fsync_dir(gen)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
-        swap(index_dir, gen)
-        prune(
-            index_dir,
-            {gen.name} | ({old_gen.name} if old_gen and not purge else set()),
-            grace=0 if purge else RETIRE_GRACE,
-        )
-    report.seconds = time.perf_counter() - start
-    return report
+        swap(self.index_dir, gen)
+        kept = {self.old_gen.name} if self.old_gen and not self.purge else set()
+        prune(self.index_dir, {gen.name} | kept, grace=0 if self.purge else RETIRE_GRACE)
+
+    def _read(self, runs: list[list[str]] | None, old_ledger: dict | None) -> Corpus:
+        """Read the corpus files the build needs, refusing a corpus with problems."""
+        if runs:  # the worker processes read the comments, a run of files each
+            corpus, problems = read_corpus(self.corpus_dir, only=())
+        elif self.report.full or self.purge or old_ledger is None:
+            corpus, problems = read_corpus(self.corpus_dir)
+        else:  # only the changed files; the ledger stands in for the others
+            corpus, problems = read_corpus(
+                self.corpus_dir,
+                only=set(self.todo),
+                known=known_comments(old_ledger, set(self.todo) | set(self.report.removed)),
+            )
+        if problems:
+            raise CorpusError(problems)
+        return corpus
+
+    def _manifest(self, corpus: Corpus, counts: dict[str, int]) -> dict:
+        """Return the new generation's manifest: what it was built from, and for whom."""
+        site = corpus.site
+        return {
+            "format": SCHEMA_VERSION,
+            "global": self.glob,
+            "article_digests": self.digests,
+            "built": dt.datetime.now().isoformat(timespec="seconds"),
+            "documents": self.report.documents,
+            "corpus": str(self.corpus_dir.resolve()),
+            "purged": self.redacted
+            if (self.purge or self.report.full)
+            else (self.old or {}).get("purged", []),
+            "site": {
+                "title": site.title,
+                "author": site.author,
+                "tagline": site.tagline,
+                "suggest_threshold": site.suggest_threshold,
+                "record_weak_searches": site.record_weak_searches,
+                "base_url": site.base_url,
+                "embedding_model": site.embedding_model,
+            },
+            "tags": [
+                {"id": t.id, "label": t.label, "description": t.description}
+                for t in corpus.tags.values()
+            ],
+            "articles": _article_list(corpus, counts),
+        }
 
 
 def _attach_vectors(
