@@ -93,7 +93,7 @@ def test_failed_build_leaves_no_half_generation(corpus_copy, tmp_path, monkeypat
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kb.index.build._write_articles", boom)
+    monkeypatch.setattr("kb.index.build._Build._write_articles", boom)
     with pytest.raises(RuntimeError):
         build_index(corpus_copy, ix_dir)
     assert current_generation(ix_dir) == before

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.writing import OPTIMIZE
@@ -227,18 +228,7 @@ class _Build:
                 assert self.old_gen is not None
                 link_copy(self.old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
-            words, ledger = _write_articles(
-                ix,
-                corpus,
-                self.todo,
-                report,
-                old_ledger,
-                tagger,
-                self.progress,
-                optimize=self.purge,
-                runs=runs,
-                corpus_dir=self.corpus_dir,
-            )
+            words, ledger = self._write_articles(ix, corpus, tagger, old_ledger, runs)
             write_ledger(gen, ledger)
             counts = {slug: len(ledger[slug]["comments"]) for slug in corpus.articles}
             report.comments = sum(counts.values())
@@ -316,6 +306,149 @@ class _Build:
             "articles": _article_list(corpus, counts),
         }
 
+    def _write_articles(
+        self,
+        ix: Any,
+        corpus: Corpus,
+        tagger: Any,
+        old_ledger: dict | None,
+        runs: list[list[str]] | None,
+    ) -> tuple[set[str], dict]:
+        """Write what the build has to: every article, or the documents that changed.
+
+        With ``runs``, worker processes read and write a run of articles each (see
+        ``_write_runs``); ``corpus`` then holds the articles but no comments.
+        """
+        if runs:
+            return self._write_runs(ix, runs, tagger)
+        if self.report.full or old_ledger is None:
+            return self._write_all(ix, corpus, tagger)
+        return self._write_changes(ix, corpus, tagger, old_ledger)
+
+    def _write_runs(self, ix: Any, runs: list[list[str]], tagger: Any) -> tuple[set[str], dict]:
+        """Have worker processes read and write a run of articles each; return words, ledger.
+
+        Each worker reads its run's comments files and checks them; the parent then checks
+        that no id is used in two runs. Any problem, and the corpus is read again in one
+        process, so that every problem is reported as a plain build reports it.
+        """
+        total = sum(len(r) for r in runs)
+        done = 0
+
+        def step(slug: str) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(done, total, slug)
+
+        def prepare(slugs: list[str]):
+            part, problems = read_corpus(self.corpus_dir, only=set(slugs))
+            if problems:
+                return None, {"problems": len(problems)}
+            by_article = _by_article(part, slugs)
+
+            def docs(slug: str) -> Iterator[dict]:
+                return thread_docs(part, slug, tagger.tags_for, by_article[slug])
+
+            return docs, {"lines": {slug: _lines(by_article[slug]) for slug in slugs}}
+
+        writer = segments.writer(ix)
+        try:
+            results = parallel.write_parallel(
+                ix, runs, prepare, step, doc_digest, spelling.spelling_words
+            )
+            seen: set[str] = set()
+            clash = False
+            for r in results:
+                ids = {cid for lines in r["info"].get("lines", {}).values() for cid in lines}
+                clash = clash or r["segment"] is None or bool(seen & ids)
+                seen |= ids
+            if clash:
+                _, problems = read_corpus(self.corpus_dir)
+                raise CorpusError(problems or [f"{self.corpus_dir}: a comment id is used twice"])
+            segments.commit(writer, [r["segment"] for r in results])
+        except BaseException:
+            writer.cancel()
+            raise
+        words: set[str] = set()
+        ledger = {}
+        for r in results:
+            words |= r["words"]
+            for slug, lines in r["info"]["lines"].items():
+                ledger[slug] = {"docs": r["digests"][slug], "comments": lines}
+        return words, ledger
+
+    def _write_all(self, ix: Any, corpus: Corpus, tagger: Any) -> tuple[set[str], dict]:
+        """Write every article into a new index in this process; return the words and the ledger."""
+        todo = self.todo
+        by_article = _by_article(corpus, todo)
+        done = 0
+
+        def step(slug: str) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(done, len(todo), slug)
+
+        def docs(slug: str) -> Iterator[dict]:
+            return thread_docs(corpus, slug, tagger.tags_for, by_article[slug])
+
+        writer = segments.writer(ix)
+        try:
+            words, digests = parallel.add_articles(
+                writer, todo, docs, step, doc_digest, spelling.spelling_words
+            )
+            writer.commit(mergetype=segments.merge_small)
+        except BaseException:
+            writer.cancel()
+            raise
+        ledger = {
+            slug: {"docs": digests[slug], "comments": _lines(by_article[slug])} for slug in todo
+        }
+        return words, ledger
+
+    def _write_changes(
+        self, ix: Any, corpus: Corpus, tagger: Any, old_ledger: dict
+    ) -> tuple[set[str], dict]:
+        """Rewrite the documents that changed in ``todo``; return their spelling words, the ledger.
+
+        Each changed article's documents are compared with the ledger: only new and changed
+        documents are written, and those gone are deleted. A purge then rewrites every
+        segment into one (nothing deleted stays in the files).
+        """
+        todo, report = self.todo, self.report
+        by_article = _by_article(corpus, todo)
+        ledger = {slug: e for slug, e in old_ledger.items() if slug not in report.removed}
+        texts = []
+        writer = segments.writer(ix)
+        try:
+            for slug in report.removed:
+                writer.delete_by_term("article", slug)
+            for n, slug in enumerate(todo, 1):
+                before = old_ledger.get(slug, {}).get("docs", {})
+                after = {}
+                for doc in thread_docs(corpus, slug, None, by_article[slug]):
+                    doc_id = doc["id"]
+                    after[doc_id] = digest = doc_digest(doc)
+                    if before.get(doc_id) == digest:
+                        continue
+                    if doc_id in before:
+                        writer.delete_by_term("id", doc_id)
+                    if doc["kind"] != KIND_SECTION:
+                        doc["rule_tags"] = ",".join(tagger.tags_for(corpus.comments[doc_id]))
+                    writer.add_document(**doc)
+                    texts.append(doc["body"])
+                for doc_id in before.keys() - after.keys():
+                    writer.delete_by_term("id", doc_id)
+                ledger[slug] = {"docs": after, "comments": _lines(by_article[slug])}
+                if self.progress:
+                    self.progress(n, len(todo), slug)
+            writer.commit(mergetype=OPTIMIZE if self.purge else segments.merge_small)
+        except BaseException:
+            writer.cancel()
+            raise
+        return spelling.spelling_words(texts), ledger
+
 
 def _attach_vectors(
     gen: Path,
@@ -360,30 +493,6 @@ def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
     ]
 
 
-def _write_articles(
-    ix,
-    corpus: Corpus,
-    todo: list[str],
-    report: BuildReport,
-    old_ledger,
-    tagger,
-    progress,
-    optimize: bool = False,
-    runs: list[list[str]] | None = None,
-    corpus_dir: Path | None = None,
-) -> tuple[set[str], dict]:
-    """Write what a build has to: every article, or the documents that changed.
-
-    With ``runs``, worker processes read and write a run of articles each (see
-    ``_write_runs``); ``corpus`` then holds the articles but no comments.
-    """
-    if runs:
-        return _write_runs(ix, corpus_dir, runs, tagger, progress)
-    if report.full:
-        return _write_all(ix, corpus, todo, tagger, progress)
-    return _write_changes(ix, corpus, todo, report, old_ledger, tagger, progress, optimize)
-
-
 def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
     """Split a full build into runs of articles for worker processes, if it is worth it."""
     procs = parallel.processes()
@@ -396,62 +505,6 @@ def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
     return parallel.split_runs(todo, sizes, procs)
 
 
-def _write_runs(
-    ix, corpus_dir: Path, runs: list[list[str]], tagger, progress
-) -> tuple[set[str], dict]:
-    """Have worker processes read and write a run of articles each; return words, ledger.
-
-    Each worker reads its run's comments files and checks them; the parent then checks
-    that no id is used in two runs. Any problem, and the corpus is read again in one
-    process, so that every problem is reported as a plain build reports it.
-    """
-    total = sum(len(r) for r in runs)
-    done = 0
-
-    def step(slug: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total, slug)
-
-    def prepare(slugs: list[str]):
-        part, problems = read_corpus(corpus_dir, only=set(slugs))
-        if problems:
-            return None, {"problems": len(problems)}
-        by_article = _by_article(part, slugs)
-
-        def docs(slug: str) -> Iterator[dict]:
-            return thread_docs(part, slug, tagger.tags_for, by_article[slug])
-
-        return docs, {"lines": {slug: _lines(by_article[slug]) for slug in slugs}}
-
-    writer = segments.writer(ix)
-    try:
-        results = parallel.write_parallel(
-            ix, runs, prepare, step, doc_digest, spelling.spelling_words
-        )
-        seen: set[str] = set()
-        clash = False
-        for r in results:
-            ids = {cid for lines in r["info"].get("lines", {}).values() for cid in lines}
-            clash = clash or r["segment"] is None or bool(seen & ids)
-            seen |= ids
-        if clash:
-            _, problems = read_corpus(corpus_dir)
-            raise CorpusError(problems or [f"{corpus_dir}: a comment id is used twice"])
-        segments.commit(writer, [r["segment"] for r in results])
-    except BaseException:
-        writer.cancel()
-        raise
-    words: set[str] = set()
-    ledger = {}
-    for r in results:
-        words |= r["words"]
-        for slug, lines in r["info"]["lines"].items():
-            ledger[slug] = {"docs": r["digests"][slug], "comments": lines}
-    return words, ledger
-
-
 def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
     out: dict[str, list[Comment]] = {slug: [] for slug in slugs}
     for c in corpus.comments.values():
@@ -462,79 +515,3 @@ def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
 
 def _lines(comments: list[Comment]) -> dict[str, int]:
     return {c.id: c.line for c in comments}
-
-
-def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[set[str], dict]:
-    """Write every article into a new index in this process; return the words and the ledger."""
-    by_article = _by_article(corpus, todo)
-    done = 0
-
-    def step(slug: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, len(todo), slug)
-
-    def docs(slug: str) -> Iterator[dict]:
-        return thread_docs(corpus, slug, tagger.tags_for, by_article[slug])
-
-    writer = segments.writer(ix)
-    try:
-        words, digests = parallel.add_articles(
-            writer, todo, docs, step, doc_digest, spelling.spelling_words
-        )
-        writer.commit(mergetype=segments.merge_small)
-    except BaseException:
-        writer.cancel()
-        raise
-    ledger = {slug: {"docs": digests[slug], "comments": _lines(by_article[slug])} for slug in todo}
-    return words, ledger
-
-
-def _write_changes(
-    ix,
-    corpus: Corpus,
-    todo: list[str],
-    report: BuildReport,
-    old_ledger: dict,
-    tagger,
-    progress,
-    optimize: bool = False,
-) -> tuple[set[str], dict]:
-    """Rewrite the documents that changed in ``todo``; return their spelling words, the ledger.
-
-    Each changed article's documents are compared with the ledger: only new and changed
-    documents are written, and those gone are deleted. ``optimize`` then rewrites every
-    segment into one (nothing deleted stays in the files).
-    """
-    by_article = _by_article(corpus, todo)
-    ledger = {slug: e for slug, e in old_ledger.items() if slug not in report.removed}
-    texts = []
-    writer = segments.writer(ix)
-    try:
-        for slug in report.removed:
-            writer.delete_by_term("article", slug)
-        for n, slug in enumerate(todo, 1):
-            before = old_ledger.get(slug, {}).get("docs", {})
-            after = {}
-            for doc in thread_docs(corpus, slug, None, by_article[slug]):
-                doc_id = doc["id"]
-                after[doc_id] = digest = doc_digest(doc)
-                if before.get(doc_id) == digest:
-                    continue
-                if doc_id in before:
-                    writer.delete_by_term("id", doc_id)
-                if doc["kind"] != KIND_SECTION:
-                    doc["rule_tags"] = ",".join(tagger.tags_for(corpus.comments[doc_id]))
-                writer.add_document(**doc)
-                texts.append(doc["body"])
-            for doc_id in before.keys() - after.keys():
-                writer.delete_by_term("id", doc_id)
-            ledger[slug] = {"docs": after, "comments": _lines(by_article[slug])}
-            if progress:
-                progress(n, len(todo), slug)
-        writer.commit(mergetype=OPTIMIZE if optimize else segments.merge_small)
-    except BaseException:
-        writer.cancel()
-        raise
-    return spelling.spelling_words(texts), ledger
