@@ -7,6 +7,7 @@ import fcntl
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -54,3 +55,35 @@ def lock_exclusive(fd: int, wait: float, poll: float = 0.05) -> bool:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(poll)
+
+
+def take_lock(
+    path: Path,
+    wait: float,
+    *,
+    unwritable: Callable[[OSError], Exception],
+    busy: Callable[[], Exception],
+    poll: float = 0.05,
+    opened: Callable[[int], None] | None = None,
+    closing: Callable[[int], None] | None = None,
+) -> int:
+    """Open (or make) a lock file and hold its ``flock``; return the descriptor.
+
+    Raise ``unwritable(error)`` when the folder cannot hold the file, ``busy()`` when
+    another process still holds the lock after ``wait`` seconds. ``opened(fd)`` is told
+    of the descriptor as soon as it exists, before the wait (so that a process forked
+    meanwhile can close it), and ``closing(fd)`` before it is closed on refusal.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise unwritable(exc) from None
+    if opened:
+        opened(fd)
+    if not lock_exclusive(fd, wait, poll):
+        if closing:
+            closing(fd)
+        os.close(fd)
+        raise busy()
+    return fd

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import BusyError, CorpusWriteError
-from kb.fsutil import lock_exclusive
+from kb.fsutil import take_lock
 
 LOCK_NAME = ".kb-write.lock"
 WAIT = 30.0
@@ -84,18 +84,15 @@ def corpus_lock(root: Path, wait: float | None = None) -> Iterator[None]:
 
 
 def _take(root: Path, deadline: float, wait: float) -> int:
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise CorpusWriteError(
+    return take_lock(
+        root / LOCK_NAME,
+        max(0.0, deadline - time.monotonic()),
+        unwritable=lambda exc: CorpusWriteError(
             f"{root}: cannot write to the corpus folder "
             f"({exc.strerror or exc}); nothing was changed"
-        ) from None
-    if not lock_exclusive(fd, max(0.0, deadline - time.monotonic())):
-        os.close(fd)
-        raise _busy(root, wait)
-    return fd
+        ),
+        busy=lambda: _busy(root, wait),
+    )
 
 
 def corpus_root(path: Path) -> Path:

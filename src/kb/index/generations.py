@@ -17,7 +17,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from kb.errors import BusyError, IndexMissingError, IndexWriteError, KbError
-from kb.fsutil import fsync_dir, lock_exclusive
+from kb.fsutil import fsync_dir, take_lock
 from kb.semantic.vectors import VECTORS
 
 CURRENT = "current"
@@ -65,18 +65,19 @@ os.register_at_fork(after_in_child=_drop_locks_in_child)
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
     """Hold the index folder's build lock, waiting up to ``wait`` seconds for it."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise IndexWriteError(
+    fd = take_lock(
+        index_dir / LOCK,
+        wait,
+        unwritable=lambda exc: IndexWriteError(
             f"{index_dir}: cannot write to the index folder "
             f"({exc.strerror or exc}); nothing was built"
-        ) from None
-    _HELD.add(fd)
+        ),
+        busy=lambda: BusyError(f"{index_dir}: another build is running; try again when it ends"),
+        poll=0.1,
+        opened=_HELD.add,
+        closing=_HELD.discard,
+    )
     try:
-        if not lock_exclusive(fd, wait, poll=0.1):
-            raise BusyError(f"{index_dir}: another build is running; try again when it ends")
         yield
     finally:
         _HELD.discard(fd)
