@@ -59,7 +59,7 @@ class LineLoader(BaseLoader):
         # else (merge keys, keys that are lists, a structure that contains itself) goes
         # the general way, so the result and the errors are PyYAML's.
         try:
-            data = self._plain(node, {})
+            data = self._direct(node, {})
         except (_Unusual, RecursionError):
             self.constructed_objects, self.recursive_objects = {}, {}
             return super().construct_document(node)
@@ -67,7 +67,7 @@ class LineLoader(BaseLoader):
         self.deep_construct = False
         return data
 
-    def _plain(self, node, built: dict):
+    def _direct(self, node, built: dict):
         tag = node.tag
         if tag == _STR_TAG:
             return node.value
@@ -83,16 +83,16 @@ class LineLoader(BaseLoader):
             return built[node]
         built[node] = None
         if tag == _SEQ_TAG:
-            value = [self._plain(item, built) for item in node.value]
+            value = [self._direct(item, built) for item in node.value]
         else:
             value = {}
             for key_node, value_node in node.value:
                 if key_node.tag == _MERGE_TAG:
                     raise _Unusual
-                key = self._plain(key_node, built)
+                key = self._direct(key_node, built)
                 if isinstance(key, (dict, list)):
                     raise _Unusual
-                value[key] = self._plain(value_node, built)
+                value[key] = self._direct(value_node, built)
             value[LINE_KEY] = node.start_mark.line + 1
         built[node] = value
         return value
