@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.formats import Frequency
@@ -87,7 +88,9 @@ _PACKED = [pack_uint(n) for n in range(64)]
 class CountingFrequency(Frequency):
     """Frequency postings for fields analysed by :func:`analyzer`, counted by ``term_counts``."""
 
-    def word_values(self, value, analyzer, **kwargs):
+    def word_values(
+        self, value: str, analyzer: Any, **kwargs: Any
+    ) -> list[tuple[str, int, float, bytes]]:
         fb = self.field_boost
         packed = _PACKED
         return [

@@ -28,12 +28,16 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from whoosh.lang.porter import stem
 
 from kb.search import KnowledgeBase
+
+if TYPE_CHECKING:
+    import numpy as np
 
 COVER_SCORE = 12.0  # words only: BM25F score of the best section
 # With vectors: cosine of the group's questions and the nearest section (see the README's
@@ -211,7 +215,10 @@ def _k(n: int) -> int:
 
 
 def group(
-    questions: Sequence[Question], k: int | None = None, seed: int = 0, meaning=None
+    questions: Sequence[Question],
+    k: int | None = None,
+    seed: int = 0,
+    meaning: np.ndarray | None = None,
 ) -> list[Group]:
     """Group questions by meaning and words; return groups largest first.
 
@@ -266,7 +273,9 @@ def group(
     return groups
 
 
-def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[int, list[str]]:
+def _names(
+    questions: Sequence[Question], labels: Iterable[int], k: int, n: int = 5
+) -> dict[int, list[str]]:
     """Return each group's words that set it apart: class-based TF-IDF over whole words.
 
     A word weighs its count in the group times log(1 + average words per group / its count
@@ -282,7 +291,7 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
             for w in _WORD.findall(q.text.lower())
             if len(w) > 2 and w not in STOP_WORDS and "'" not in w
         )
-    overall = Counter()
+    overall: Counter[str] = Counter()
     for c in counts.values():
         overall.update(c)
     average = sum(overall.values()) / max(1, k)
@@ -297,7 +306,7 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
     return out
 
 
-def question_vectors(kb: KnowledgeBase, questions: Sequence[Question]):
+def question_vectors(kb: KnowledgeBase, questions: Sequence[Question]) -> np.ndarray | None:
     """Return each question's unit vector in its context (the sentence plus its comment), or
     None when the index has no vectors."""
     import numpy as np

@@ -49,7 +49,7 @@ def _analyze(text: str) -> list[str]:
 class Suggester:
     """One-vs-rest logistic regression over TF-IDF stems and, when given, sentence vectors."""
 
-    def __init__(self, c: float = 4.0):
+    def __init__(self, c: float = 4.0) -> None:
         self.c = c
         self.tags: list[str] = []
         self._vectorizer = None

@@ -17,6 +17,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal, overload
 
 from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
@@ -63,7 +65,9 @@ def _fingerprint(items: list[Example]) -> str:
     return h.hexdigest()
 
 
-def _train(items: list[Example], cache, key: str) -> dict[str, list[tuple[str, float]]]:
+def _train(
+    items: list[Example], cache: Path | None, key: str
+) -> dict[str, list[tuple[str, float]]]:
     import_libraries(learning=True)  # this runs in a thread of its own
     model = Suggester().fit([e for e in items if e.tags])
     result = model.suggest([e for e in items if not e.tags])
@@ -74,7 +78,7 @@ def _train(items: list[Example], cache, key: str) -> dict[str, list[tuple[str, f
     return result
 
 
-def _read_cache(cache, key: str):
+def _read_cache(cache: Path | None, key: str) -> dict[str, list[tuple[str, float]]] | None:
     try:
         data = json.loads(cache.read_text("utf-8"))
     except (OSError, ValueError, AttributeError):
@@ -101,6 +105,12 @@ _LAST: list[dict] = []  # the last suggestions learned in this process
 _MEMO: list = []  # [comments, examples, digest, vectors] of the last generation asked about
 
 
+@overload
+def suggestions(
+    kb: KnowledgeBase, wait: Literal[True] = ...
+) -> dict[str, list[tuple[str, float]]]: ...
+@overload
+def suggestions(kb: KnowledgeBase, wait: bool) -> dict[str, list[tuple[str, float]]] | None: ...
 def suggestions(kb: KnowledgeBase, wait: bool = True) -> dict[str, list[tuple[str, float]]] | None:
     """Return ranked suggestions for every comment without hand tags.
 
@@ -164,7 +174,7 @@ def learn_in_background(kb: KnowledgeBase) -> None:
             return
         _WARMED.add(gen)
 
-    def learn():
+    def learn() -> None:
         with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks
             import_libraries(learning=True)
             suggestions(kb)

@@ -55,7 +55,7 @@ def _flow(tags: list[str]) -> str:
     return "[" + ", ".join(tags) + "]"
 
 
-def _line_end(text: str, starts: list[int], mark) -> int:
+def _line_end(text: str, starts: list[int], mark: yaml.Mark) -> int:
     """Return the line after the last one holding any of a node's text (exclusive end)."""
     before = text[starts[mark.line] : mark.index] if mark.line < len(starts) else ""
     return mark.line + (1 if before.strip() else 0)

@@ -34,7 +34,7 @@ class _Unusual(Exception):
 class LineLoader(BaseLoader):
     """A safe loader that records the line of every mapping under ``__line__``."""
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         # PyYAML tries a list of expressions on every plain scalar in Python, even with
         # the C parser; a plain scalar's tag depends on its text only, so remember it
         if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
@@ -48,12 +48,12 @@ class LineLoader(BaseLoader):
                 _RESOLVED[value] = tag
         return tag
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE_KEY] = node.start_mark.line + 1
         return mapping
 
-    def construct_document(self, node):
+    def construct_document(self, node: yaml.Node) -> Any:
         # PyYAML builds every value through a generic, generator-driven constructor; a
         # corpus file is mappings, lists and text, which can be built directly. Anything
         # else (merge keys, keys that are lists, a structure that contains itself) goes
@@ -67,7 +67,7 @@ class LineLoader(BaseLoader):
         self.deep_construct = False
         return data
 
-    def _plain(self, node, built: dict):
+    def _plain(self, node: yaml.Node, built: dict) -> Any:
         tag = node.tag
         if tag == _STR_TAG:
             return node.value
@@ -97,7 +97,7 @@ class LineLoader(BaseLoader):
         built[node] = value
         return value
 
-    def construct_yaml_timestamp(self, node):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         # an impossible date such as 2010-13-45 stays text, to be reported with its line
         try:
             return super().construct_yaml_timestamp(node)
@@ -167,7 +167,7 @@ class Quoted(str):
 class _Dumper(yaml.SafeDumper):
     """A safe dumper that writes multi-line text as literal blocks and never uses aliases."""
 
-    def ignore_aliases(self, data):
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 

@@ -28,7 +28,10 @@ from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.fields import FieldType
+from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F, bm25
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from kb.errors import KbError
@@ -39,7 +42,9 @@ _INT = struct.Struct("!i")
 _NO_IDS, _NO_WEIGHTS = np.zeros(0, dtype=np.int64), np.zeros(0)
 
 
-def _leaf_postings(leaf, fieldname: str, tbytes: bytes, fieldobj) -> tuple[np.ndarray, np.ndarray]:
+def _leaf_postings(
+    leaf: SegmentReader, fieldname: str, tbytes: bytes, fieldobj: FieldType
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the (docnums, weights) of one term in one segment, deleted documents included."""
     terms = leaf._terms  # the codec's terms reader: the raw posting lists
     if (fieldname, tbytes) not in terms:
@@ -103,7 +108,7 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
 class IndexArrays:
     """Per-generation arrays and caches for ranking; safe to share between threads."""
 
-    def __init__(self, searcher, weighting: BM25F):
+    def __init__(self, searcher: Searcher, weighting: BM25F) -> None:
         reader = searcher.reader()
         self.doc_count = reader.doc_count_all()
         self.weighting = weighting
@@ -122,7 +127,7 @@ class IndexArrays:
         self._cached = 0
 
     # -- per-document arrays -------------------------------------------------------------
-    def lengths(self, searcher, fieldname: str) -> np.ndarray:
+    def lengths(self, searcher: Searcher, fieldname: str) -> np.ndarray:
         """Return the stored (lossy) length of a field for every document, as floats."""
         with self._lock:
             if fieldname in self._lengths:
@@ -138,7 +143,7 @@ class IndexArrays:
             self._lengths[fieldname] = out
         return out
 
-    def column(self, searcher, fieldname: str) -> np.ndarray:
+    def column(self, searcher: Searcher, fieldname: str) -> np.ndarray:
         """Return a numeric column, as stored (the field's ``to_column_value``), for every document."""
         with self._lock:
             if fieldname in self._columns:
@@ -157,15 +162,17 @@ class IndexArrays:
         return out
 
     # -- postings ------------------------------------------------------------------------
-    def docs(self, searcher, fieldname: str, text) -> np.ndarray:
+    def docs(self, searcher: Searcher, fieldname: str, text: str) -> np.ndarray:
         """Return the live documents holding a term, as sorted docnums."""
         return self._term(searcher, fieldname, text)[0]
 
-    def contributions(self, searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(
+        self, searcher: Searcher, fieldname: str, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return (docnums, BM25F score of the term in each) for one term of one field."""
         return self._term(searcher, fieldname, text)
 
-    def _term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def _term(self, searcher: Searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, text)
         with self._lock:
             hit = self._terms.get(key)
@@ -182,7 +189,9 @@ class IndexArrays:
                     self._cached -= len(old[0])
         return hit
 
-    def _read_term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def _read_term(
+        self, searcher: Searcher, fieldname: str, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         schema = searcher.schema
         if fieldname not in schema:
             return np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -14,7 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from bs4 import ParserRejectedMarkup
+from bs4 import ParserRejectedMarkup, Tag
 
 from kb.corpus.identity import normalise_text
 from kb.errors import ImportFormatError
@@ -59,7 +59,7 @@ _PAGE_RE = re.compile(r"comment-page-(\d+)")
 _SAYS_RE = re.compile(r"\s*(says|said|wrote)\s*:?\s*$", re.I)
 
 
-def _text(node) -> str:
+def _text(node: Tag | None) -> str:
     return re.sub(r"\s+", " ", node.get_text(" ")).strip() if node is not None else ""
 
 
@@ -68,12 +68,12 @@ def _decode(raw: bytes, name: str) -> str:
     return c.decode_text(raw, name, m.group(1).decode("ascii") if m else "utf-8")
 
 
-def _meta(tree, prop: str) -> str:
+def _meta(tree: Tag, prop: str) -> str:
     node = tree.find("meta", attrs={"property": prop}) or tree.find("meta", attrs={"name": prop})
     return (node.get("content") or "").strip() if node else ""
 
 
-def _when(node) -> c.dt.datetime | None:
+def _when(node: Tag | None) -> c.dt.datetime | None:
     if node is None:
         return None
     for time in node.find_all("time"):
@@ -86,7 +86,7 @@ def _when(node) -> c.dt.datetime | None:
 class _Page:
     """What one saved page holds."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.name = str(path)
         text = _decode(c.read_bytes(path, "a saved page"), self.name)
         try:
@@ -207,7 +207,7 @@ def _comment_nodes(page: _Page):
     return [li for li in listing.find_all("li", recursive=False)]
 
 
-def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> int:
+def _read_comment(batch: c.Batch, page: _Page, li: Tag, parent: str | None, where: str) -> int:
     """Read a comment and its replies; return how many comments the page shows there."""
     # a stack, not recursion: a hostile page may nest replies thousands of levels deep
     stack = [(li, parent)]
@@ -234,7 +234,13 @@ def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: st
 
 
 def _own_comment(
-    batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str, is_author: bool
+    batch: c.Batch,
+    page: _Page,
+    li: Tag,
+    parent: str | None,
+    where: str,
+    number: str,
+    is_author: bool,
 ) -> str | None:
     author_node = li.select_one(".comment-author .fn, .comment-author cite, .fn, .comment-author")
     author = _SAYS_RE.sub("", _text(author_node)) or "Anonymous"

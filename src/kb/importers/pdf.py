@@ -19,8 +19,9 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
 
 from kb.corpus.identity import normalise_text
@@ -80,10 +81,10 @@ def _open(path: Path) -> tuple[str, PdfReader]:
     return name, reader
 
 
-def _page_lines(page, number: int) -> list[_Line]:
+def _page_lines(page: PageObject, number: int) -> list[_Line]:
     chunks: list[tuple[float, float, str]] = []
 
-    def visit(text, cm, tm, font, size):
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if text and text.strip():
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]

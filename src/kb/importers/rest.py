@@ -19,8 +19,9 @@ import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -69,7 +70,7 @@ class Client:
         follow_redirects: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         backoff: float | None = None,
-    ):
+    ) -> None:
         self.base = base
         self.host = (urlsplit(base).hostname or "").lower()
         self.timeout = timeout
@@ -226,7 +227,7 @@ def site_root(url: str) -> str:
 class _Api:
     """The site's REST routes, at ``/wp-json/`` or, on sites without pretty links, ``?rest_route=``."""
 
-    def __init__(self, client: Client, root: str):
+    def __init__(self, client: Client, root: str) -> None:
         self.client = client
         self.root = root
         self.style = "pretty"
@@ -285,7 +286,7 @@ class _Api:
         return items, total
 
 
-def _header_int(headers, name: str, default: int) -> int:
+def _header_int(headers: Mapping[str, str], name: str, default: int) -> int:
     value = str(headers.get(name, "")).strip()
     return int(value) if value.isdigit() else default
 
@@ -302,7 +303,7 @@ _PLAIN_CHARS = {
 }
 
 
-def _rendered(value) -> str:
+def _rendered(value: Any) -> str:
     """Return display HTML as the export holds it: WordPress's typographic quotes undone.
 
     When it renders, WordPress writes the quotes and dots typed as ``'``, ``"`` and
@@ -422,7 +423,7 @@ def _terms(api: _Api, posts: list[dict]) -> dict[tuple[str, int], tuple[str, str
 
 
 def _read_posts(
-    batch: c.Batch, remote: Remote, posts: list[dict], terms, root: str
+    batch: c.Batch, remote: Remote, posts: list[dict], terms: dict, root: str
 ) -> dict[int, int]:
     """Add the posts to the batch; return each post's author user id."""
     owners: dict[int, int] = {}

@@ -14,11 +14,13 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whoosh import index as whoosh_index
+from whoosh.index import Index
 from whoosh.writing import OPTIMIZE
 
 from kb.corpus.read import read_corpus
@@ -41,6 +43,9 @@ from kb.index.generations import (
 )
 from kb.index.ledger import LEDGER, doc_digest, known_comments, read_ledger, write_ledger
 from kb.model import KIND_SECTION, Comment, Corpus
+
+if TYPE_CHECKING:
+    from kb.tagging import RuleTagger
 
 Progress = Callable[[int, int, str], None]
 
@@ -272,7 +277,7 @@ def _attach_vectors(
     corpus_dir: Path,
     old_gen: Path | None,
     purge: bool,
-    progress,
+    progress: Progress | None,
 ) -> dict:
     """Give the new generation the vectors it can have before its swap (see kb.semantic.build).
 
@@ -309,13 +314,13 @@ def _article_list(corpus: Corpus, counts: dict[str, int]) -> list[dict]:
 
 
 def _write_articles(
-    ix,
+    ix: Index,
     corpus: Corpus,
     todo: list[str],
     report: BuildReport,
-    old_ledger,
-    tagger,
-    progress,
+    old_ledger: dict,
+    tagger: RuleTagger,
+    progress: Progress | None,
     optimize: bool = False,
     runs: list[list[str]] | None = None,
     corpus_dir: Path | None = None,
@@ -345,7 +350,11 @@ def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
 
 
 def _write_runs(
-    ix, corpus_dir: Path, runs: list[list[str]], tagger, progress
+    ix: Index,
+    corpus_dir: Path,
+    runs: list[list[str]],
+    tagger: RuleTagger,
+    progress: Progress | None,
 ) -> tuple[set[str], dict]:
     """Have worker processes read and write a run of articles each; return words, ledger.
 
@@ -400,7 +409,7 @@ def _write_runs(
     return words, ledger
 
 
-def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
+def _by_article(corpus: Corpus, slugs: Iterable[str]) -> dict[str, list[Comment]]:
     out: dict[str, list[Comment]] = {slug: [] for slug in slugs}
     for c in corpus.comments.values():
         if c.article in out:
@@ -412,7 +421,9 @@ def _lines(comments: list[Comment]) -> dict[str, int]:
     return {c.id: c.line for c in comments}
 
 
-def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[set[str], dict]:
+def _write_all(
+    ix: Index, corpus: Corpus, todo: list[str], tagger: RuleTagger, progress: Progress | None
+) -> tuple[set[str], dict]:
     """Write every article into a new index in this process; return the words and the ledger."""
     by_article = _by_article(corpus, todo)
     done = 0
@@ -440,13 +451,13 @@ def _write_all(ix, corpus: Corpus, todo: list[str], tagger, progress) -> tuple[s
 
 
 def _write_changes(
-    ix,
+    ix: Index,
     corpus: Corpus,
     todo: list[str],
     report: BuildReport,
     old_ledger: dict,
-    tagger,
-    progress,
+    tagger: RuleTagger,
+    progress: Progress | None,
     optimize: bool = False,
 ) -> tuple[set[str], dict]:
     """Rewrite the documents that changed in ``todo``; return their spelling words, the ledger.

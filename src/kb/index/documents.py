@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
@@ -20,7 +21,7 @@ SCHEMA_VERSION = 12
 MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past its direct ones
 
 
-def _text(**kwargs) -> TEXT:
+def _text(**kwargs: Any) -> TEXT:
     """A text field analysed by kb's analyzer, without positions, its terms counted fast."""
     f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
     f.format = CountingFrequency(field_boost=f.format.field_boost)
@@ -68,7 +69,10 @@ def make_schema() -> Schema:
 
 
 def thread_docs(
-    corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
+    corpus: Corpus,
+    slug: str,
+    rule_tagger: Callable[[Comment], list[str]] | None = None,
+    comments: list[Comment] | None = None,
 ) -> Iterator[dict]:
     """Yield the index documents of one article: its sections, then its comments.
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.index import Index
 
 from kb.errors import BusyError, IndexMissingError, IndexWriteError, KbError
 from kb.fsutil import fsync_dir
@@ -147,7 +148,7 @@ def _built_at(gen: Path) -> float | None:
         return None
 
 
-def open_index(index_dir: Path):
+def open_index(index_dir: Path) -> Index:
     """Open the live generation of an index; raise if none was built."""
     gen = current_generation(Path(index_dir))
     if gen is None:

@@ -106,7 +106,7 @@ def id_term(doc_id: str, what: str) -> str:
 class IndexHandle:
     """One index folder's live generation, reopened when a build swaps in a new one."""
 
-    def __init__(self, index_dir: Path, weighting: Any):
+    def __init__(self, index_dir: Path, weighting: Any) -> None:
         self.index_dir = Path(index_dir)
         self.weighting = weighting  # the searchers' and the arrays' BM25F
         self._lock = threading.Lock()
@@ -144,7 +144,7 @@ class IndexHandle:
         for s in idle:
             s.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
 

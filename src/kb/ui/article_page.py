@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
 
 from kb.corpus.read import read_article
 from kb.errors import KbError
@@ -13,7 +18,7 @@ from kb.ui import routes, state
 THREADS_PER_PAGE = 10
 
 
-def _index(kb) -> None:
+def _index(kb: KnowledgeBase) -> None:
     site = kb.manifest.get("site", {}).get("title") or "kb"
     st.set_page_config(page_title=f"Articles · {site}")
     st.title("Articles")
@@ -99,7 +104,7 @@ const t = setInterval(function(){
     component(script.replace("ANCHOR", json.dumps(anchor).replace("<", "\\u003c")), height=0)
 
 
-def _conversations(kb, slug: str) -> None:
+def _conversations(kb: KnowledgeBase, slug: str) -> None:
     docs = kb.comments_of(slug)
     roots = [d for d in docs if not d.parent]
     st.divider()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
 
 from kb import questions, tagstats
 from kb.ui import components as c
@@ -15,7 +19,15 @@ SORTS = {"count": "Most asked", "growth": "Growing lately", "unanswered": "Most 
 
 
 @st.cache_data(show_spinner="Grouping reader questions…", max_entries=16)
-def _review(index_dir: str, generation: str, since, min_count, sort, unanswered, not_covered):
+def _review(
+    index_dir: str,
+    generation: str,
+    since: dt.date | None,
+    min_count: int,
+    sort: str,
+    unanswered: bool,
+    not_covered: bool,
+) -> dict:
     kb = state.knowledge_base_for(index_dir)
     return questions.review(
         kb,
@@ -115,7 +127,7 @@ def _series_name(g: dict) -> str:
     return f"{g['id']} - {' '.join(words.split())[:40]}"
 
 
-def _drill_down(kb, groups) -> None:
+def _drill_down(kb: KnowledgeBase, groups: list[dict]) -> None:
     st.subheader("Read a group")
     chosen = st.selectbox(
         "Group",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.index.handle import StoredDoc
+    from kb.search import KnowledgeBase
 
 from kb import tagstats
 from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
@@ -11,6 +17,9 @@ from kb.model import SUGGEST_THRESHOLD, Tag
 from kb.ui import components as c
 from kb.ui import routes, state
 from kb.ui.signin import require_author
+
+Docs = dict[str, "StoredDoc"]  # comments by id
+Current = dict[str, tuple[list[str], list[str]]]  # hand tags and removed tags by comment id
 
 
 def render() -> None:
@@ -34,7 +43,7 @@ def render() -> None:
         _new_tag(labels)
 
 
-def _review(kb, docs, current, labels) -> None:
+def _review(kb: KnowledgeBase, docs: Docs, current: Current, labels: dict[str, str]) -> None:
     saved = st.session_state.get("review_saved")
     if saved:
         st.success(saved)
@@ -110,7 +119,7 @@ def _review(kb, docs, current, labels) -> None:
         st.rerun()
 
 
-def _edit_one(docs, current, labels) -> None:
+def _edit_one(docs: Docs, current: Current, labels: dict[str, str]) -> None:
     cid = st.text_input("Comment id", key="edit_id", placeholder="c-000123").strip()
     if not cid:
         return
@@ -144,7 +153,7 @@ def _edit_one(docs, current, labels) -> None:
                 st.success("Saved.")
 
 
-def _new_tag(labels) -> None:
+def _new_tag(labels: dict[str, str]) -> None:
     with st.form("new_tag"):
         tag_id = st.text_input("Id (lower case, digits, '-')", key="new_tag_id")
         label = st.text_input("Label", key="new_tag_label")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from kb.search import KnowledgeBase
 
 from kb import tagstats
 from kb.errors import KbError
@@ -21,7 +28,7 @@ SOURCES = {  # how a comment got a tag, in a visitor's words
 }
 
 
-def tag_chart(counts: list[dict]):
+def tag_chart(counts: list[dict]) -> alt.Chart:
     """Return the bar chart of tags by number of comments, most used first, split by source."""
     import altair as alt
 
@@ -58,7 +65,7 @@ def tag_chart(counts: list[dict]):
     )
 
 
-def _overview(kb, counts: list[dict], learning: bool) -> None:
+def _overview(kb: KnowledgeBase, counts: list[dict], learning: bool) -> None:
     st.title("Browse by tag")
     if not counts:
         st.info(

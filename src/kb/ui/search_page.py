@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
+
 from kb import searchlog
 from kb.errors import KbError
-from kb.search import Filters
+from kb.search import Filters, SearchResult
 from kb.ui import components as c
 from kb.ui import params, routes
 
@@ -31,7 +35,7 @@ def _set_query(text: str) -> None:
     st.session_state["_typed_q"] = text  # picked in the app: counts as typed
 
 
-def _filters(kb, labels: dict[str, str]) -> Filters:
+def _filters(kb: KnowledgeBase, labels: dict[str, str]) -> Filters:
     articles = {a["slug"]: a["title"] for a in kb.articles()}
     params.sync_from_url("f_tags", "ftag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("f_article", "farticle", "", lambda v: v if v in articles else "")
@@ -98,7 +102,7 @@ def _parse_date(value: str):
         return None
 
 
-def _similar_view(kb, like: str, labels) -> None:
+def _similar_view(kb: KnowledgeBase, like: str, labels: dict[str, str]) -> None:
     try:
         origin = kb.get(like)
         hits = kb.similar(like, limit=10)
@@ -226,7 +230,7 @@ def render() -> None:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
 
 
-def _record(kb, result, filters, text: str) -> None:
+def _record(kb: KnowledgeBase, result: SearchResult, filters: Filters, text: str) -> None:
     """Count a weak search once per session and text (see kb.searchlog), if the site allows."""
     if filters != Filters() or not kb.manifest.get("site", {}).get("record_weak_searches", True):
         return
