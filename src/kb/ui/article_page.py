@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
+    from kb.index.handle import StoredDoc
     from kb.search import KnowledgeBase
 
 from kb.corpus.read import read_article
@@ -117,7 +118,7 @@ def _conversations(kb: KnowledgeBase, slug: str) -> None:
         page = min(max(1, int(st.query_params.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    by_thread: dict[str, list[dict]] = {}
+    by_thread: dict[str, list[StoredDoc]] = {}
     for d in docs:
         by_thread.setdefault(d.thread, []).append(d)
     for root in roots[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE]:

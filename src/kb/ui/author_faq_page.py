@@ -53,7 +53,10 @@ def render() -> None:
         "Asked since", value=None, key="faq_since", min_value=dt.date(1995, 1, 1)
     )
     min_count = cols[1].number_input("At least", min_value=1, value=2, key="faq_min")
-    sort = cols[2].selectbox("Order", list(SORTS), format_func=SORTS.get, key="faq_sort")
+    sort = (
+        cols[2].selectbox("Order", list(SORTS), format_func=SORTS.__getitem__, key="faq_sort")
+        or "count"  # (never empty: the options are fixed)
+    )
     unanswered = cols[3].toggle("Mostly unanswered", key="faq_unanswered")
     not_covered = cols[4].toggle("Not covered", key="faq_not_covered")
     report = _review(

@@ -101,8 +101,10 @@ def _review(kb: KnowledgeBase, docs: Docs, current: Current, labels: dict[str, s
             ),
         },
     )
-    accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
-    reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
+    accept = [(str(r["comment"]), str(r["tag_id"])) for r in edited if r["accept"]]
+    reject = [
+        (str(r["comment"]), str(r["tag_id"])) for r in edited if r["reject"] and not r["accept"]
+    ]
     if st.button(
         f"Apply: accept {len(accept)}, reject {len(reject)}",
         key="apply",
@@ -135,13 +137,17 @@ def _edit_one(docs: Docs, current: Current, labels: dict[str, str]) -> None:
     hand, removed = current[cid]
     with st.form(f"edit_{cid}"):
         new_hand = st.multiselect(
-            "Hand tags", list(labels), default=hand, format_func=labels.get, key=f"hand_{cid}"
+            "Hand tags",
+            list(labels),
+            default=hand,
+            format_func=labels.__getitem__,
+            key=f"hand_{cid}",
         )
         new_removed = st.multiselect(
             "Never tag this comment with",
             list(labels),
             default=removed,
-            format_func=labels.get,
+            format_func=labels.__getitem__,
             key=f"removed_{cid}",
         )
         if st.form_submit_button("Save"):

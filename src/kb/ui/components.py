@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -38,7 +39,10 @@ def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def tag_badges(
-    tags: list[str], rule_tags: list[str], labels: dict[str, str], suggested: list[str] = ()
+    tags: Sequence[str],
+    rule_tags: Sequence[str],
+    labels: dict[str, str],
+    suggested: Sequence[str] = (),
 ) -> None:
     """Show a hit's tags: hand tags solid, rule tags dashed, suggestions dotted and marked."""
     parts = [

@@ -52,7 +52,9 @@ def _filters(kb: KnowledgeBase, labels: dict[str, str]) -> Filters:
             or st.session_state.get("f_until")
         ),
     ):
-        tags = st.multiselect("Tags", options=list(labels), format_func=labels.get, key="f_tags")
+        tags = st.multiselect(
+            "Tags", options=list(labels), format_func=labels.__getitem__, key="f_tags"
+        )
         article = st.selectbox(
             "Article",
             options=["", *articles],
