@@ -277,7 +277,8 @@ def _read_comments(
     first_date = None
     for k, i in enumerate(order):
         where = f"{name}: page {lines[i].page}"
-        if starts[i] is None:
+        start = starts[i]
+        if start is None:
             batch.skip(
                 "comment",
                 c.UNPARSEABLE,
@@ -285,7 +286,7 @@ def _read_comments(
                 f"{lines[i].text!r} is not followed by a date line; copy it by hand",
             )
             continue
-        author, when, body_start = starts[i]
+        author, when, body_start = start
         end = order[k + 1] if k + 1 < len(order) else len(lines)
         body_lines = [ln for ln in lines[body_start:end] if not _NOISE_RE.match(ln.text)]
         body = c.clean_body(_body(body_lines, step))

@@ -91,7 +91,7 @@ class _Builder(ContentHandler):
         self.scopes: list[dict[str, str]] = [{}]
         self.keys: list[str] = []
 
-    def startElement(self, name: str, attrs: Any) -> ElementTree.Element:  # noqa: N802 - SAX's name
+    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - the name SAX calls
         scope = self.scopes[-1]
         declared = {
             k.partition(":")[2]: v
@@ -105,7 +105,6 @@ class _Builder(ContentHandler):
         self.keys.append(_key(name, scope))
         element = self.builder.start(self.keys[-1], plain)
         self.lines[id(element)] = self.reader._parser.CurrentLineNumber
-        return element
 
     def endElement(self, name: str) -> None:  # noqa: N802
         self.scopes.pop()
@@ -172,7 +171,7 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
             f"({type(exc).__name__}); a WordPress export never does"
         ) from None
     except SAXParseException as exc:
-        line, column = exc.getLineNumber(), exc.getColumnNumber()
+        line, column = exc.getLineNumber(), exc.getColumnNumber() or 0
         what = exc.getMessage()
         if what.startswith("no element found") or what.startswith("unclosed token"):
             what = "the XML ends too early (a truncated export?)"
@@ -382,6 +381,7 @@ def _read_item(
         or c.slug_from_url(_text(item, "link"))
         or c.slugify(title)
     )
+    assert date is not None  # an undated post was dated above, or skipped
     batch.articles.append(
         c.SourceArticle(
             key=key,
