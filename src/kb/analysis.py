@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis.analyzers import Analyzer
 from whoosh.formats import Frequency
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
@@ -57,7 +58,7 @@ _TOKEN_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 _STEMS: dict[str, str] = {}
 
 
-def analyzer() -> StemmingAnalyzer:
+def analyzer() -> Analyzer:
     """Return the analyzer of the index's text fields."""
     return _ANALYZER
 
@@ -88,7 +89,8 @@ _PACKED = [pack_uint(n) for n in range(64)]
 class CountingFrequency(Frequency):
     """Frequency postings for fields analysed by :func:`analyzer`, counted by ``term_counts``."""
 
-    def word_values(
+    # the words as text, as Whoosh's own Frequency gives them (its hints say bytes)
+    def word_values(  # type: ignore[override]
         self, value: str, analyzer: Any, **kwargs: Any
     ) -> list[tuple[str, int, float, bytes]]:
         fb = self.field_boost

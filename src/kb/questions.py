@@ -30,7 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from whoosh.lang.porter import stem
 
@@ -148,10 +148,11 @@ def collect(kb: KnowledgeBase, since: dt.date | None = None) -> list[Question]:
     """Return every question in the index's reader comments (from ``since`` on)."""
     out = []
     for d in kb.all_comments():
-        if d.is_author or (since and d.date.date() < since):
+        when = d.date or dt.datetime.min  # (every comment has its date)
+        if d.is_author or (since and when.date() < since):
             continue
         for q in extract(d.body):
-            out.append(Question(d.id, q, d.author, d.date, d.article, bool(d.replies)))
+            out.append(Question(d.id, q, d.author, when, d.article, bool(d.replies)))
     return out
 
 
@@ -412,7 +413,7 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
         return []
     epoch = dt.datetime(1970, 1, 1)
     items = [Question("", text, "", epoch, "", False) for text in sorted(logged)]
-    out = []
+    out: list[dict[str, Any]] = []
     for g in group(
         items,
         k=_k(len(items)) if len(items) > 8 else len(items),

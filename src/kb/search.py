@@ -580,7 +580,7 @@ def similar(
         keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
         meaning, _ = index.meaning(arrays.doc_count) if mode != "words" else (None, "")
         own = meaning.vector_of(docnum) if meaning is not None else None
-        sem = _Query(meaning, own, mode) if own is not None else None
+        sem = _Query(meaning, own, mode) if meaning is not None and own is not None else None
         if not keys and sem is None:
             return []
         clauses = [("body", t, max(w, 0.05)) for t, w in keys]

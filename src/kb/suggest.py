@@ -52,7 +52,8 @@ class Suggester:
     def __init__(self, c: float = 4.0) -> None:
         self.c = c
         self.tags: list[str] = []
-        self._vectorizer = None
+        self._vectorizer: Any = None  # a TfidfVectorizer once fitted
+        self._dims = 0  # the length of the sentence vectors trained with
         self._models: list = []
         self._meaning = False  # trained with sentence vectors
 

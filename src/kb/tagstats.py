@@ -11,6 +11,7 @@ pages drawn for readers never wait for them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -22,6 +23,7 @@ from typing import Literal, overload
 
 from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
+from kb.index.handle import StoredDoc
 from kb.model import KIND_STORY, SORTS
 from kb.search import Hit, KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate
@@ -79,6 +81,8 @@ def _train(
 
 
 def _read_cache(cache: Path | None, key: str) -> dict[str, list[tuple[str, float]]] | None:
+    if cache is None:
+        return None
     try:
         data = json.loads(cache.read_text("utf-8"))
     except (OSError, ValueError, AttributeError):
@@ -272,9 +276,9 @@ def browse(
         if all(t in have or t in extra for t in tags):
             chosen.append((d, extra))
     if sort == "discussed":
-        chosen.sort(key=lambda p: (-p[0].thread_size, -p[0].date.timestamp()))
+        chosen.sort(key=lambda p: (-p[0].thread_size, -_when(p[0]).timestamp()))
     else:
-        chosen.sort(key=lambda p: p[0].date, reverse=(sort == "newest"))
+        chosen.sort(key=lambda p: _when(p[0]), reverse=(sort == "newest"))
     offset = max(0, int(offset))  # a negative offset would count from the end
     page = chosen[offset : offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
@@ -283,3 +287,7 @@ def browse(
 def story_count(kb: KnowledgeBase) -> int:
     """Return how many reader stories the index holds."""
     return sum(1 for d in kb.all_comments() if d.kind == KIND_STORY)
+
+
+def _when(d: StoredDoc) -> dt.datetime:
+    return d.date or dt.datetime.min  # (every comment has its date)

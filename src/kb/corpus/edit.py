@@ -239,7 +239,7 @@ def add_tag(corpus: Path, tag: Tag) -> Path:
     if not tag.label.strip():
         raise UsageError("a new tag needs a label")
     path = Path(corpus) / "tags.yaml"
-    entry = {"id": tag.id, "label": tag.label.strip()}
+    entry: dict[str, str | list[str]] = {"id": tag.id, "label": tag.label.strip()}
     if tag.description.strip():
         entry["description"] = tag.description.strip()
     if tag.phrases:

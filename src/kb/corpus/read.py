@@ -289,7 +289,7 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
     if not body.strip():
         r.problem(path, text[: m.end()].count("\n") + 1, "empty body: the article has no text")
         ok = False
-    if not ok:
+    if not ok or not isinstance(title, str) or date is None:  # (ok is False for both)
         return None
     return Article(
         slug=slug,

@@ -9,14 +9,17 @@ names quoted (``Quoted``), never an alias.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-try:  # the C loader reads large comment files several times faster
-    BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    BaseLoader = yaml.SafeLoader
+if TYPE_CHECKING:
+    from yaml import SafeLoader as BaseLoader
+else:
+    try:  # the C loader reads large comment files several times faster
+        BaseLoader = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+        BaseLoader = yaml.SafeLoader
 
 LINE_KEY = "__line__"
 
@@ -33,6 +36,9 @@ class _Unusual(Exception):
 
 class LineLoader(BaseLoader):
     """A safe loader that records the line of every mapping under ``__line__``."""
+
+    constructed_objects: dict[Any, Any]
+    recursive_objects: dict[Any, Any]
 
     def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         # PyYAML tries a list of expressions on every plain scalar in Python, even with
@@ -82,6 +88,7 @@ class LineLoader(BaseLoader):
                 raise _Unusual
             return built[node]
         built[node] = None
+        value: Any
         if tag == _SEQ_TAG:
             value = [self._plain(item, built) for item in node.value]
         else:

@@ -13,6 +13,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
+from typing import cast
 
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
@@ -120,7 +121,7 @@ def write_parallel(
         results: dict[int, dict] = {}
         open_ends = {conn: k for k, (_, conn) in enumerate(workers)}
         while open_ends:
-            for conn in wait(list(open_ends)):
+            for conn in cast(list[Connection], wait(list(open_ends))):
                 try:
                     kind, payload = conn.recv()
                 except EOFError:

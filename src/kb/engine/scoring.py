@@ -25,11 +25,11 @@ import threading
 import zlib
 from array import array
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.fields import FieldType
-from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -43,7 +43,7 @@ _NO_IDS, _NO_WEIGHTS = np.zeros(0, dtype=np.int64), np.zeros(0)
 
 
 def _leaf_postings(
-    leaf: SegmentReader, fieldname: str, tbytes: bytes, fieldobj: FieldType
+    leaf: Any, fieldname: str, tbytes: bytes, fieldobj: FieldType
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the (docnums, weights) of one term in one segment, deleted documents included."""
     terms = leaf._terms  # the codec's terms reader: the raw posting lists
@@ -117,13 +117,15 @@ class IndexArrays:
         for leaf, offset in reader.leaf_readers():
             if leaf.has_deletions():
                 # SegmentReader has no deleted_docs(); its set of deleted numbers is public
-                dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+                dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)  # type: ignore[attr-defined]  # a SegmentReader's
                 live[dead + offset] = False
         self.live = live
         self._lock = threading.Lock()
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
-        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str | bool], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
         self._cached = 0
 
     # -- per-document arrays -------------------------------------------------------------
@@ -134,7 +136,7 @@ class IndexArrays:
                 return self._lengths[fieldname]
         out = np.ones(self.doc_count, dtype=np.float64)
         for leaf, offset in searcher.reader().leaf_readers():
-            col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)  # type: ignore[attr-defined]  # a SegmentReader's
             if col is None:
                 continue
             raw = np.frombuffer(col._dbfile.get(col._basepos, col._count), dtype=np.uint8)
@@ -154,7 +156,7 @@ class IndexArrays:
         for leaf, offset in searcher.reader().leaf_readers():
             if not leaf.has_column(fieldname):
                 continue
-            col = leaf.column_reader(fieldname, translate=False)
+            col: Any = leaf.column_reader(fieldname, translate=False)  # a W3 column reader
             raw = col._dbfile.get(col._basepos, col._count * dtype.itemsize)
             out[offset : offset + col._count] = np.frombuffer(raw, dtype=dtype)
         with self._lock:
@@ -162,7 +164,7 @@ class IndexArrays:
         return out
 
     # -- postings ------------------------------------------------------------------------
-    def docs(self, searcher: Searcher, fieldname: str, text: str) -> np.ndarray:
+    def docs(self, searcher: Searcher, fieldname: str, text: str | bool) -> np.ndarray:
         """Return the live documents holding a term, as sorted docnums."""
         return self._term(searcher, fieldname, text)[0]
 
@@ -172,7 +174,9 @@ class IndexArrays:
         """Return (docnums, BM25F score of the term in each) for one term of one field."""
         return self._term(searcher, fieldname, text)
 
-    def _term(self, searcher: Searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _term(
+        self, searcher: Searcher, fieldname: str, text: str | bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, text)
         with self._lock:
             hit = self._terms.get(key)
@@ -190,7 +194,7 @@ class IndexArrays:
         return hit
 
     def _read_term(
-        self, searcher: Searcher, fieldname: str, text: str
+        self, searcher: Searcher, fieldname: str, text: str | bool
     ) -> tuple[np.ndarray, np.ndarray]:
         schema = searcher.schema
         if fieldname not in schema:
@@ -221,8 +225,9 @@ class IndexArrays:
         idf = searcher.idf(fieldname, text)
         avgfl = searcher.avg_field_length(fieldname) or 1
         fl = self.lengths(searcher, fieldname)[docs]
-        score = bm25(idf, weights, fl, avgfl, b, k1)  # Whoosh's own formula, over arrays
-        return docs, score
+        # Whoosh's own formula, over arrays (its hints say floats; numpy's operators carry it)
+        score = bm25(idf, weights, fl, avgfl, b, k1)  # type: ignore[arg-type]
+        return docs, np.asarray(score)
 
 
 def top(scores: np.ndarray, allowed: np.ndarray, n: int) -> list[int]:

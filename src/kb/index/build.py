@@ -163,6 +163,7 @@ def build_index(
             todo = sorted(digests)
             report.added = todo
         else:
+            assert old is not None  # (no index yet is a full build)
             before = old["article_digests"]
             report.added = sorted(a for a in digests if a not in before)
             report.changed = sorted(a for a in digests if a in before and before[a] != digests[a])
@@ -170,6 +171,7 @@ def build_index(
             todo = report.added + report.changed
         if report.up_to_date and not purge:
             # unchanged since a build read every file and found no problem
+            assert old is not None
             report.documents = old.get("documents", 0)
             report.articles = len(old.get("articles", []))
             report.comments = sum(a["comments"] for a in old.get("articles", []))
@@ -186,6 +188,7 @@ def build_index(
         elif report.full or purge:
             corpus, problems = read_corpus(corpus_dir)
         else:  # only the changed files; the ledger stands in for the others
+            assert old_ledger is not None  # (an unreadable one made the build full)
             corpus, problems = read_corpus(
                 corpus_dir,
                 only=set(todo),
@@ -201,6 +204,7 @@ def build_index(
                 gen.mkdir(parents=True)
                 ix = whoosh_index.create_in(str(gen), make_schema())
             else:
+                assert old_gen is not None  # (no ledger, no generation: a full build)
                 link_copy(old_gen, gen)
                 ix = whoosh_index.open_dir(str(gen))
             words, ledger = _write_articles(
@@ -223,7 +227,7 @@ def build_index(
                     [s.body for a in corpus.articles.values() for s in a.sections]
                     + [c.body for c in corpus.comments.values()]
                 )
-            elif not report.full:
+            elif not report.full and old_gen is not None:
                 words |= set(spelling.read_words(old_gen) or ())
             spelling.write_words(gen, words)
             with ix.searcher() as s:
@@ -239,7 +243,9 @@ def build_index(
                 "built": dt.datetime.now().isoformat(timespec="seconds"),
                 "documents": report.documents,
                 "corpus": str(corpus_dir.resolve()),
-                "purged": redacted if (purge or report.full) else old.get("purged", []),
+                "purged": redacted
+                if (purge or report.full or old is None)
+                else old.get("purged", []),
                 "site": {
                     "title": corpus.site.title,
                     "author": corpus.site.author,
@@ -318,7 +324,7 @@ def _write_articles(
     corpus: Corpus,
     todo: list[str],
     report: BuildReport,
-    old_ledger: dict,
+    old_ledger: dict | None,
     tagger: RuleTagger,
     progress: Progress | None,
     optimize: bool = False,
@@ -331,9 +337,11 @@ def _write_articles(
     ``_write_runs``); ``corpus`` then holds the articles but no comments.
     """
     if runs:
+        assert corpus_dir is not None  # the workers read the files themselves
         return _write_runs(ix, corpus_dir, runs, tagger, progress)
     if report.full:
         return _write_all(ix, corpus, todo, tagger, progress)
+    assert old_ledger is not None  # (an update has the ledger of the generation it updates)
     return _write_changes(ix, corpus, todo, report, old_ledger, tagger, progress, optimize)
 
 

@@ -24,6 +24,7 @@ MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past
 def _text(**kwargs: Any) -> TEXT:
     """A text field analysed by kb's analyzer, without positions, its terms counted fast."""
     f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
+    assert f.format is not None  # a TEXT field always has its format
     f.format = CountingFrequency(field_boost=f.format.field_boost)
     return f
 
@@ -90,7 +91,7 @@ def thread_docs(
         by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
     # the author's replies of each thread by date, so a comment's later replies are a slice
     # (a chain thousands deep stays linear: no walk over the whole thread per comment)
-    answers: dict[str, tuple[list | None, list[Comment]]] = {}
+    answers: dict[str, tuple[list[dt.datetime] | None, list[Comment]]] = {}
     for root, thread in by_thread.items():
         mine = [r for r in thread if r.is_author]
         dates = [r.date for r in mine]
@@ -103,9 +104,9 @@ def thread_docs(
         direct = [r.id for r in children.get(c.id, []) if r.is_author]
         replies = []
         if not c.is_author:
-            dates, mine = answers[root]
-            start = bisect.bisect_left(dates, c.date) if dates is not None else 0
-            later = []
+            ordered_dates, mine = answers[root]
+            start = bisect.bisect_left(ordered_dates, c.date) if ordered_dates is not None else 0
+            later: list[str] = []
             for r in mine[start:]:
                 if len(later) >= MAX_LATER_REPLIES:
                     break

@@ -134,7 +134,7 @@ def prune(index_dir: Path, keep: set[str], grace: float = RETIRE_GRACE) -> None:
         if p.name in keep:
             continue
         if grace > 0 and live[p.name] is not None:
-            after = [live[q.name] for q in gens[i + 1 :] if live[q.name] is not None]
+            after = [t for q in gens[i + 1 :] if (t := live[q.name]) is not None]
             if after and now - after[0] < grace:
                 continue  # replaced moments ago: a request may still hold it
         shutil.rmtree(p, ignore_errors=True)

@@ -53,7 +53,7 @@ def corrector(words: list[str] | None, searcher: Searcher) -> Corrector:
     """Return the corrector over a generation's word list (Whoosh's own for an index
     written before the word list existed)."""
     if words is None:
-        return searcher.corrector("body")
+        return searcher.reader().corrector("body")
     return WordListCorrector(words, searcher.reader())
 
 

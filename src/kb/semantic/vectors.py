@@ -101,7 +101,7 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write an .npz aside and rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub takes them for its flags
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -278,7 +278,10 @@ def fill(
     """
     start = time.perf_counter()
     report = VectorReport(model=model_key)
-    numbers, ids, keys, texts = [], [], [], {}
+    numbers: list[int] = []
+    ids: list[str] = []
+    keys: list[bytes] = []
+    texts: dict[bytes, str] = {}
     live = [(d, f) for d, f in docs if not f.get("redacted")]
     bodies = dict(bodies or {})
     bodies.update(
