@@ -7,13 +7,13 @@ import socket
 import subprocess
 
 import pytest
-from kb.index.purge import redact_comment
 
 from kb.corpus.edit import set_comment_tags
 from kb.corpus.read import check_corpus, load_corpus
 from kb.errors import SyncError
 from kb.importers import rest
 from kb.importers.sync import stored_sync, sync_site
+from kb.index.purge import redact_comment
 
 from .conftest import kb_command
 from .restsite import RestSite
@@ -217,6 +217,17 @@ def test_a_dry_run_reports_and_writes_nothing(tmp_path, site):
     report = sync_site(corpus, site.url, dry_run=True, build=False).as_dict()
     assert report["dry_run"] and report["comments"]["added"] == 123
     assert not corpus.exists()
+
+
+def test_comments_naming_their_post_oddly_are_skipped_not_a_crash(tmp_path, site):
+    # post ids are whole numbers; a site (or a plugin) that gives one as text, beside a
+    # comment on a post it did not list, once stopped the sync with a TypeError
+    site.add_comment(500, 10, "Odd", "<p>Text id.</p>", "2024-02-01T10:00:00")["post"] = "77"
+    site.add_comment(501, 78, "Gone", "<p>Unlisted post.</p>", "2024-02-01T10:00:00")
+    report = sync_site(tmp_path / "corpus", site.url, build=False).as_dict()
+    assert report["comments"]["added"] == 123
+    assert report["comments"]["skipped"] == {"post-not-imported": 2}
+    assert any("comment 500: comment skipped (post-not-imported)" in d for d in report["details"])
 
 
 def _closed_port() -> int:

@@ -374,9 +374,10 @@ def read_site(
     if after and new_comments_only:
         params["after"] = after
     comments, _ = api.pages("/wp/v2/comments", params, "comments", fetched)
-    known: set[Any] = {p.get("id") for p in posts}  # values as the site's JSON gives them
+    # post ids are whole numbers; anything else names no post (and could not be sorted)
+    known = {i for p in posts if isinstance(i := p.get("id"), int)}
     # the posts of comments that are not yet in the corpus, when the posts did not change
-    commented: set[Any] = {cm.get("post") for cm in comments} - {None, 0}
+    commented = {i for cm in comments if isinstance(i := cm.get("post"), int)} - {0}
     remote.known_posts = (commented & set(known_posts)) - known
     missing = sorted(commented - known - set(known_posts))
     for what, route in kinds:  # the posts of new comments, when the posts themselves did not change
@@ -389,7 +390,7 @@ def read_site(
                 None,
             )
             posts += [p for p in items if p.get("id") not in known]
-            known |= {p.get("id") for p in items}
+            known |= {i for p in items if isinstance(i := p.get("id"), int)}
     remote.post_count, remote.comment_count = len(posts), len(comments)
     terms = _terms(api, posts)
     owners = _read_posts(batch, remote, posts, terms, root)
