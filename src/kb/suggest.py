@@ -57,7 +57,7 @@ class Suggester:
         self._models: list = []
         self._meaning = False  # trained with sentence vectors
 
-    def _features(self, examples: Sequence[Example], fit: bool = False):
+    def _features(self, examples: Sequence[Example], fit: bool = False) -> Any:  # a sparse matrix
         import numpy as np
         from scipy import sparse
 

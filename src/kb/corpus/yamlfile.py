@@ -133,9 +133,10 @@ def alias_problem(text: str) -> tuple[int, str] | None:
             if isinstance(event, yaml.AliasEvent):
                 count += 1
                 if count > ALIAS_BUDGET:
+                    mark, anchor = event.start_mark, event.anchor or ""  # (the parser sets both)
                     return (
-                        event.start_mark.line + 1,
-                        f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
+                        mark.line + 1 if mark else 1,
+                        f"more than {ALIAS_BUDGET} YAML aliases (*{anchor[:30]}); "
                         "write the values out instead of repeating anchors",
                     )
     except yaml.YAMLError:
@@ -178,16 +179,16 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str):
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted):
+def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
 
 
-def _represent_list(dumper: yaml.SafeDumper, value: list):
+def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
     flow = all(isinstance(v, str) and "\n" not in v for v in value)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 

@@ -25,11 +25,12 @@ import threading
 import zlib
 from array import array
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.fields import FieldType
+from whoosh.reading import IndexReader, SegmentReader
 from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -105,6 +106,12 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _segments(reader: IndexReader) -> list[tuple[SegmentReader, int]]:
+    """Return the segment readers of an index reader, each with its first document number."""
+    # Whoosh types them as any IndexReader; the leaves of a file index are segment readers
+    return cast(list[tuple[SegmentReader, int]], reader.leaf_readers())
+
+
 class IndexArrays:
     """Per-generation arrays and caches for ranking; safe to share between threads."""
 
@@ -114,10 +121,10 @@ class IndexArrays:
         self.weighting = weighting
         self._leaves = [(offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()]
         live = np.ones(self.doc_count, dtype=bool)
-        for leaf, offset in reader.leaf_readers():
+        for leaf, offset in _segments(reader):
             if leaf.has_deletions():
                 # SegmentReader has no deleted_docs(); its set of deleted numbers is public
-                dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)  # type: ignore[attr-defined]  # a SegmentReader's
+                dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 live[dead + offset] = False
         self.live = live
         self._lock = threading.Lock()
@@ -135,8 +142,8 @@ class IndexArrays:
             if fieldname in self._lengths:
                 return self._lengths[fieldname]
         out = np.ones(self.doc_count, dtype=np.float64)
-        for leaf, offset in searcher.reader().leaf_readers():
-            col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)  # type: ignore[attr-defined]  # a SegmentReader's
+        for leaf, offset in _segments(searcher.reader()):
+            col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             if col is None:
                 continue
             raw = np.frombuffer(col._dbfile.get(col._basepos, col._count), dtype=np.uint8)

@@ -19,7 +19,7 @@ Worker processes that write one segment each are in ``kb.engine.parallel``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, _lenfield
 from whoosh.fields import Schema
@@ -97,7 +97,7 @@ class MemoryPool:
                 lastfn = fieldname
                 dfl = lengths.values(fieldname)
             fw.start_term(tbytes)
-            pw = fw._postwriter
+            pw: Any = fw._postwriter  # the W3 postings writer, set by start_field
             limit = pw._blocklimit
             n_lengths = len(dfl)
             for i in range(0, len(postings), limit):
@@ -166,7 +166,7 @@ class FastSegmentWriter(SegmentWriter):
 
     def __init__(self, ix: Index, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self.pool = MemoryPool()
+        self.pool = MemoryPool()  # type: ignore[assignment]  # in place of Whoosh's PostingPool
         # Whoosh's add_document also handles boosts, spelling fields and term vectors;
         # this schema has none of them, so a document can take the short way
         self._plain = not any(f.separate_spelling() or f.vector for _, f in self.schema.items())
@@ -179,7 +179,7 @@ class FastSegmentWriter(SegmentWriter):
         names = sorted(fields)
         self._check_fields(schema, names)
         docnum = self.docnum
-        pool = self.pool
+        pool = cast(MemoryPool, self.pool)
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)
         try:
@@ -192,6 +192,7 @@ class FastSegmentWriter(SegmentWriter):
                 if field.indexed:
                     terms = pool.terms_of(name)
                     fmt = field.format
+                    items: Any  # (word text, ...) from word_values, (term bytes, ...) from index
                     if isinstance(fmt, CountingFrequency) and isinstance(value, str):
                         items = fmt.word_values(value, None)
                         encode = True
@@ -223,7 +224,7 @@ class FastSegmentWriter(SegmentWriter):
         pdr = self.per_document_reader() if self.codec.length_stats else None
         fw = self.fieldwriter
         if pdr is not None and isinstance(fw, W3FieldWriter):
-            self.pool.write_to(fw, self.schema, _Lengths(pdr))
+            cast(MemoryPool, self.pool).write_to(fw, self.schema, _Lengths(pdr))
         else:
             fw.add_postings(self.schema, _Lengths(pdr) if pdr else None, self.pool.iter_postings())
         fw.close()

@@ -204,7 +204,7 @@ def _stated_count(page: _Page) -> int | None:
     return None
 
 
-def _comment_nodes(page: _Page):
+def _comment_nodes(page: _Page) -> list[Tag]:
     listing = next(
         (page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)), None
     )

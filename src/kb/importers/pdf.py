@@ -17,6 +17,7 @@ import logging
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ class _Line:
 
 
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     """Keep pypdf's complaints about damaged files off stderr; we report them ourselves."""
     logger = logging.getLogger("pypdf")
     saved = logger.propagate, logger.level

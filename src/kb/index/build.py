@@ -379,7 +379,7 @@ def _write_runs(
         if progress:
             progress(done, total, slug)
 
-    def prepare(slugs: list[str]):
+    def prepare(slugs: list[str]) -> tuple[parallel.Docs | None, dict]:
         part, problems = read_corpus(corpus_dir, only=set(slugs))
         if problems:
             return None, {"problems": len(problems)}

@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -19,6 +20,9 @@ from whoosh.spelling import Corrector
 from kb.analysis import STOP_WORDS, terms
 from kb.engine.correct import WordListCorrector, suggestions
 from kb.fsutil import write_atomic
+
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
 
 WORDS_FILE = "spelling.txt"
 MAX_WORD = 30  # longer "words" are not corrected
@@ -69,7 +73,7 @@ CONTRACTIONS = frozenset(
 
 
 @functools.lru_cache(maxsize=1)
-def _english():
+def _english() -> SpellChecker:
     """Return the English word frequency list of pyspellchecker (loaded once, ~0.1 s)."""
     from spellchecker import SpellChecker
 

@@ -97,7 +97,7 @@ def _short(text: str, n: int = 50) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + "…"
 
 
-def _parse_date(value: str):
+def _parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
