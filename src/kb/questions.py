@@ -243,9 +243,9 @@ def group(
     features = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
     if meaning is not None:
         features = normalize(np.hstack([np.asarray(meaning), WORDS_WEIGHT * features]))
-    k = k or _k(len(questions))
     # never more groups than different questions: k-means cannot fill the rest (and warns)
-    k = max(1, min(k, np.unique(features.round(9), axis=0).shape[0]))
+    distinct = int(np.unique(features.round(9), axis=0).shape[0])
+    k = max(1, min(k or _k(len(questions)), distinct))
     km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(features)
     names = _names(questions, km.labels_, k)
     groups = []

@@ -87,7 +87,7 @@ class MemoryPool:
         ``W3PostingsWriter.add_posting`` does to fill a block), done with list
         operations over each block of postings: the same blocks, the same bytes.
         """
-        lastfn = None
+        lastfn: str | None = None
         dfl: list = []
         for fieldname, tbytes, postings in self._sorted():
             if fieldname != lastfn:
