@@ -222,6 +222,17 @@ def test_a_dry_run_reports_and_writes_nothing(tmp_path, site):
     assert not corpus.exists()
 
 
+def test_comments_naming_their_post_oddly_are_skipped_not_a_crash(tmp_path, site):
+    # post ids are whole numbers; a site (or a plugin) that gives one as text, beside a
+    # comment on a post it did not list, once stopped the sync with a TypeError
+    site.add_comment(500, 10, "Odd", "<p>Text id.</p>", "2024-02-01T10:00:00")["post"] = "77"
+    site.add_comment(501, 78, "Gone", "<p>Unlisted post.</p>", "2024-02-01T10:00:00")
+    report = sync_site(tmp_path / "corpus", site.url, build=False).as_dict()
+    assert report["comments"]["added"] == 18  # every comment of the site but those two
+    assert report["comments"]["skipped"] == {"post-not-imported": 2}
+    assert any("comment 500: comment skipped (post-not-imported)" in d for d in report["details"])
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

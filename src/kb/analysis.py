@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang.porter import stem
 
 # Function words and chat filler that carry no situation; readers' long
@@ -54,7 +55,7 @@ _TOKEN_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 _STEMS: dict[str, str] = {}
 
 
-def analyzer() -> StemmingAnalyzer:
+def analyzer() -> Analyzer:
     """Return the analyzer of the index's text fields."""
     return _ANALYZER
 

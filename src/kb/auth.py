@@ -101,7 +101,7 @@ class Throttle:
         window: float = 60.0,
         lock: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
-    ):
+    ) -> None:
         self.max_tries, self.window, self.lock = max_tries, window, lock
         self.clock = clock
         self._tries: dict[str, list[float]] = {}

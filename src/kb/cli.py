@@ -16,16 +16,22 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kb import settings
 from kb.errors import CorpusError, KbError, UsageError
 from kb.model import SORTS
 
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
+
 _MARK = re.compile(r"</?mark>")
 
 
-def _out(data, as_json: bool, text_fn) -> None:
+def _out(data: Any, as_json: bool, text_fn: Callable[[Any], None]) -> None:
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
@@ -37,13 +43,13 @@ def _plain_snippet(s: str) -> str:
     return html.unescape(_MARK.sub(lambda m: "*" if m.group(0) == "<mark>" else "*", s))
 
 
-def _kb(args):
+def _kb(args: argparse.Namespace) -> KnowledgeBase:
     from kb.search import KnowledgeBase
 
     return KnowledgeBase(args.settings.index)
 
 
-def _date(value: str | None, flag: str):
+def _date(value: str | None, flag: str) -> dt.date | None:
     if not value:
         return None
     try:
@@ -54,7 +60,7 @@ def _date(value: str | None, flag: str):
 
 
 # -- commands ----------------------------------------------------------------------------
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from kb.corpus.read import read_corpus
 
     corpus, problems = read_corpus(args.settings.corpus)
@@ -66,7 +72,7 @@ def cmd_check(args) -> int:
         "comments": len(corpus.comments),
     }
 
-    def text(d):
+    def text(d: dict[str, Any]) -> None:
         for p in problems:
             print(p)
         if problems:
@@ -78,14 +84,16 @@ def cmd_check(args) -> int:
     return 1 if problems else 0
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
     from kb.index.build import build_index
 
-    progress = None
+    progress: Callable[[int, int, str], None] | None = None
     if not args.json and sys.stderr.isatty():
 
-        def progress(n, total, slug):
+        def show(n: int, total: int, slug: str) -> None:
             print(f"\rindexing {n}/{total} {slug[:40]:<40}", end="", file=sys.stderr, flush=True)
+
+        progress = show
 
     try:
         report = build_index(
@@ -111,7 +119,7 @@ def cmd_build(args) -> int:
             print(f"kb: the words index is built; no vectors were made: {exc}", file=sys.stderr)
             return 1
 
-    def text(r):
+    def text(r: dict[str, Any]) -> None:
         if r["up_to_date"]:
             print(
                 f"up to date: {r['documents']} documents ({r['articles']} articles, "
@@ -146,13 +154,13 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _complete_vectors(args, tty: bool) -> dict | None:
+def _complete_vectors(args: argparse.Namespace, tty: bool) -> dict | None:
     """Embed what the new generation still lacks, with a progress line on a terminal."""
     from kb.semantic import build as vector_build
 
     started = time.monotonic()
 
-    def progress(n, total, _what):
+    def progress(n: int, total: int, _what: str) -> None:
         rate = n / max(time.monotonic() - started, 1e-6)
         left = (total - n) / rate if rate else 0
         print(
@@ -182,7 +190,7 @@ def _print_hits(title: str, hits: list[dict]) -> None:
     print()
 
 
-def cmd_search(args) -> int:
+def cmd_search(args: argparse.Namespace) -> int:
     from kb.search import Filters
 
     filters = Filters(
@@ -199,7 +207,7 @@ def cmd_search(args) -> int:
     if data["notice"] and args.mode != "words":
         print(f"kb: {data['notice']}", file=sys.stderr)
 
-    def text(d):
+    def text(d: dict[str, Any]) -> None:
         if d["did_you_mean"]:
             print(f"did you mean: {d['did_you_mean']}")
         if d["relaxed"]:
@@ -215,36 +223,36 @@ def cmd_search(args) -> int:
     return 0
 
 
-def cmd_similar(args) -> int:
+def cmd_similar(args: argparse.Namespace) -> int:
     hits = _kb(args).similar(args.comment_id, limit=args.limit, mode=args.mode)
     data = {"id": args.comment_id, "stories": [h.as_dict() for h in hits]}
     _out(data, args.json, lambda d: _print_hits(f"stories like {d['id']}", d["stories"]))
     return 0
 
 
-def cmd_tags(args) -> int:
+def cmd_tags(args: argparse.Namespace) -> int:
     from kb import tagstats
 
     kb = _kb(args)
     if args.suggest:
         ranked = tagstats.suggestions(kb)
-        data = {
+        data: dict[str, Any] = {
             "suggestions": {
                 cid: [{"tag": t, "score": sc} for t, sc in pairs] for cid, pairs in ranked.items()
             }
         }
 
-        def text(d):
+        def text_suggestions(d: dict[str, Any]) -> None:
             for cid, pairs in d["suggestions"].items():
                 shown = ", ".join(f"{p['tag']} {p['score']:.2f}" for p in pairs) or "(none)"
                 print(f"{cid:<14} {shown}")
 
-        _out(data, args.json, text)
+        _out(data, args.json, text_suggestions)
         return 0
     if args.evaluate:
         report = tagstats.evaluate_suggestions(kb, folds=args.folds)
 
-        def text(r):
+        def text_evaluation(r: dict[str, Any]) -> None:
             if "error" in r:
                 print(f"cannot evaluate: {r['error']}")
                 return
@@ -262,12 +270,12 @@ def cmd_tags(args) -> int:
                     f"  ({m['support']} comments)"
                 )
 
-        _out(report, args.json, text)
+        _out(report, args.json, text_evaluation)
         return 1 if "error" in report else 0
     tags = tagstats.tag_overview(kb, threshold=args.threshold)
     data = {"tags": tags}
 
-    def text(d):
+    def text(d: dict[str, Any]) -> None:
         for t in d["tags"]:
             often = ", ".join(o["tag"] for o in t["together"])
             print(
@@ -279,7 +287,7 @@ def cmd_tags(args) -> int:
     return 0
 
 
-def cmd_browse(args) -> int:
+def cmd_browse(args: argparse.Namespace) -> int:
     from kb import tagstats
 
     total, hits = tagstats.browse(
@@ -304,12 +312,12 @@ def cmd_browse(args) -> int:
     return 0
 
 
-def cmd_eval(args) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluate import evaluate, load_judgments
 
     report = evaluate(_kb(args), load_judgments(Path(args.judgments)), mode=args.mode)
 
-    def text(r):
+    def text(r: dict[str, Any]) -> None:
         for p in r["per_query"]:
             print(
                 f"{p['id']:<16} {p['list']:<8} nDCG@10 {p['ndcg@10']:.3f}  MRR {p['mrr']:.3f}  "
@@ -324,7 +332,7 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_faq(args) -> int:
+def cmd_faq(args: argparse.Namespace) -> int:
     from kb import questions
 
     kb = _kb(args)
@@ -351,7 +359,7 @@ def cmd_faq(args) -> int:
             ) from None
         report = questions.evaluate_grouping(kb, judged)
 
-        def text(r):
+        def text_grouping(r: dict[str, Any]) -> None:
             print(
                 f"{r['judged']} judged questions in {r['judged_groups']} groups; "
                 f"{r['matched']} found by extraction (recall {r['extraction_recall']:.3f})"
@@ -361,7 +369,7 @@ def cmd_faq(args) -> int:
                 f"purity {r['purity']:.3f}"
             )
 
-        _out(report, args.json, text)
+        _out(report, args.json, text_grouping)
         return 0
     report = questions.review(
         kb,
@@ -377,7 +385,7 @@ def cmd_faq(args) -> int:
         )
         return 0
 
-    def text(r):
+    def text(r: dict[str, Any]) -> None:
         print(f"{r['questions']} reader questions in {len(r['groups'])} groups shown\n")
         for g in r["groups"]:
             cover = g["covered_by"] or "NOT COVERED"
@@ -398,12 +406,12 @@ def cmd_faq(args) -> int:
     return 0
 
 
-def cmd_redact(args) -> int:
+def cmd_redact(args: argparse.Namespace) -> int:
     from kb.index.purge import redact_comment
 
     report = redact_comment(args.settings.corpus, args.settings.index, args.comment_id)
 
-    def text(r):
+    def text(r: dict[str, Any]) -> None:
         if r["already_redacted"]:
             print(f"{r['comment']} was already removed; the index was purged again")
         else:
@@ -418,7 +426,7 @@ def cmd_redact(args) -> int:
     return 0
 
 
-def cmd_password(args) -> int:
+def cmd_password(args: argparse.Namespace) -> int:
     import getpass
 
     from kb.auth import hash_password
@@ -436,7 +444,7 @@ def cmd_password(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     app = Path(__file__).resolve().parent / "ui" / "streamlit_app.py"
@@ -492,7 +500,7 @@ def serve_child(cmd: list[str], env: dict) -> int:
 
     stopping = []
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         stopping.append(signum)
 
     previous = {
@@ -522,7 +530,7 @@ def serve_child(cmd: list[str], env: dict) -> int:
 
 # -- parser ------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, as usage errors should
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as usage errors should
         self.exit(2, f"kb: {message} (see `{self.prog} --help`)\n")
 
 
@@ -700,7 +708,7 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_folders(cfg) -> None:
+def _check_folders(cfg: settings.Settings) -> None:
     """Refuse a corpus or index path that names a file, before any command uses it."""
     for path, flag in ((cfg.corpus, "--corpus"), (cfg.index, "--index")):
         if Path(path).exists() and not Path(path).is_dir():

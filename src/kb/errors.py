@@ -36,7 +36,7 @@ class BusyError(KbError):
 class CorpusError(KbError):
     """The corpus has problems; ``problems`` lists each as ``path:line: message``."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         first = self.problems[0] if self.problems else "unknown problem"

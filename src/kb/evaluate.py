@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -125,7 +126,7 @@ def evaluate(kb: KnowledgeBase, judgments: list[Judgment], mode: str = "hybrid")
     if unknown:
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
         raise KbError(f"judged id not in the index: {unknown[0]}{more}")
-    per = []
+    per: list[dict[str, Any]] = []
     for j in judgments:
         ranked = ranking(kb, j, mode=mode)
         per.append(

@@ -28,12 +28,16 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from whoosh.lang.porter import stem
 
 from kb.search import KnowledgeBase
+
+if TYPE_CHECKING:
+    import numpy as np
 
 COVER_SCORE = 12.0  # words only: BM25F score of the best section
 # With vectors: cosine of the group's questions and the nearest section (see the README's
@@ -144,10 +148,11 @@ def collect(kb: KnowledgeBase, since: dt.date | None = None) -> list[Question]:
     """Return every question in the index's reader comments (from ``since`` on)."""
     out = []
     for d in kb.all_comments():
-        if d.is_author or (since and d.date.date() < since):
+        when = d.date or dt.datetime.min  # (every comment has its date)
+        if d.is_author or (since and when.date() < since):
             continue
         for q in extract(d.body):
-            out.append(Question(d.id, q, d.author, d.date, d.article, bool(d.replies)))
+            out.append(Question(d.id, q, d.author, when, d.article, bool(d.replies)))
     return out
 
 
@@ -211,7 +216,10 @@ def _k(n: int) -> int:
 
 
 def group(
-    questions: Sequence[Question], k: int | None = None, seed: int = 0, meaning=None
+    questions: Sequence[Question],
+    k: int | None = None,
+    seed: int = 0,
+    meaning: np.ndarray | None = None,
 ) -> list[Group]:
     """Group questions by meaning and words; return groups largest first.
 
@@ -235,9 +243,9 @@ def group(
     features = normalize(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
     if meaning is not None:
         features = normalize(np.hstack([np.asarray(meaning), WORDS_WEIGHT * features]))
-    k = k or _k(len(questions))
     # never more groups than different questions: k-means cannot fill the rest (and warns)
-    k = max(1, min(k, np.unique(features.round(9), axis=0).shape[0]))
+    distinct = int(np.unique(features.round(9), axis=0).shape[0])
+    k = max(1, min(k or _k(len(questions)), distinct))
     km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(features)
     names = _names(questions, km.labels_, k)
     groups = []
@@ -266,7 +274,9 @@ def group(
     return groups
 
 
-def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[int, list[str]]:
+def _names(
+    questions: Sequence[Question], labels: Iterable[int], k: int, n: int = 5
+) -> dict[int, list[str]]:
     """Return each group's words that set it apart: class-based TF-IDF over whole words.
 
     A word weighs its count in the group times log(1 + average words per group / its count
@@ -282,7 +292,7 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
             for w in _WORD.findall(q.text.lower())
             if len(w) > 2 and w not in STOP_WORDS and "'" not in w
         )
-    overall = Counter()
+    overall: Counter[str] = Counter()
     for c in counts.values():
         overall.update(c)
     average = sum(overall.values()) / max(1, k)
@@ -297,7 +307,7 @@ def _names(questions: Sequence[Question], labels, k: int, n: int = 5) -> dict[in
     return out
 
 
-def question_vectors(kb: KnowledgeBase, questions: Sequence[Question]):
+def question_vectors(kb: KnowledgeBase, questions: Sequence[Question]) -> np.ndarray | None:
     """Return each question's unit vector in its context (the sentence plus its comment), or
     None when the index has no vectors."""
     import numpy as np
@@ -403,7 +413,7 @@ def search_groups(kb: KnowledgeBase) -> list[dict]:
         return []
     epoch = dt.datetime(1970, 1, 1)
     items = [Question("", text, "", epoch, "", False) for text in sorted(logged)]
-    out = []
+    out: list[dict[str, Any]] = []
     for g in group(
         items,
         k=_k(len(items)) if len(items) > 8 else len(items),

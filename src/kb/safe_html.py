@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import markdown
 import nh3
@@ -87,7 +88,7 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def _markdown(text: str, source: str, **options) -> str:
+def _markdown(text: str, source: str, **options: Any) -> str:
     """Return Markdown rendered as HTML, or ``source`` as plain paragraphs when it is hostile."""
     if text.count("[") > MAX_BRACKETS:
         return _paragraphs(source)

@@ -120,7 +120,9 @@ def scrub(text: str, site_url: str = "") -> str:
 def _phone(m: re.Match) -> str:
     found = m.group(0)
     if found.startswith("(") and found.count("(") > found.count(")"):
-        return "(" + _phone(re.match(r".+", found[1:], re.S))  # "(555-123-4567)": a bracket around
+        inner = re.match(r".+", found[1:], re.S)  # "(555-123-4567)": a bracket around
+        assert inner is not None  # the match ends in a digit, so there is text after "("
+        return "(" + _phone(inner)
     stripped = found.rstrip(" .-")
     if not _is_phone(stripped):
         return found

@@ -203,7 +203,7 @@ def negation_pairs(text: str) -> set[tuple[str, str]]:
     }
 
 
-def _date_str(value) -> str:
+def _date_str(value: object) -> str:
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0, 0):
             return value.date().isoformat()
@@ -310,7 +310,7 @@ class Context:
         return make_hit(StoredDoc.from_fields(self.s.stored_fields(docnum)), score, qterms)
 
 
-def filter_query(filters: Filters, kinds: Iterable[str]):
+def filter_query(filters: Filters, kinds: Iterable[str]) -> Q.Query:
     """Return the Whoosh query of what a search may return (for Whoosh's own search)."""
     parts = [Q.Or([Q.Term("kind", k) for k in kinds]), Q.Not(Q.Term("redacted", True))]
     for tag in filters.tags:
@@ -367,7 +367,7 @@ def clauses_of(ctx: Context, weighted: list[tuple[str, float]]) -> list[tuple[st
 
 
 def _word_ranking(
-    ctx: Context, clauses, allowed: np.ndarray, qterms: set, pool: int
+    ctx: Context, clauses: list[tuple[str, str, float]], allowed: np.ndarray, qterms: set, pool: int
 ) -> tuple[list[tuple[float, int]], np.ndarray]:
     """Return ((score, docnum) best first, matched mask): BM25F candidates re-ranked by how
     many of the reader's terms they hold."""
@@ -406,7 +406,11 @@ def _word_ranking(
 
 
 def _ranked(
-    ctx: Context, clauses, allowed: np.ndarray, qterms: set, sem: _Query | None = None
+    ctx: Context,
+    clauses: list[tuple[str, str, float]],
+    allowed: np.ndarray,
+    qterms: set,
+    sem: _Query | None = None,
 ) -> tuple[list[Hit], int]:
     """Return (hits, total): by words alone, or fused with the ranking by meaning."""
     want = ctx.offset + ctx.limit
@@ -499,7 +503,11 @@ def search(
 
 
 def _run(
-    ctx: Context, weighted, filters: Filters, result: SearchResult, sem: _Query | None = None
+    ctx: Context,
+    weighted: list[tuple[str, float]],
+    filters: Filters,
+    result: SearchResult,
+    sem: _Query | None = None,
 ) -> None:
     """Fill both lists of ``result`` for the reader's weighted stems."""
     clauses = clauses_of(ctx, weighted)
@@ -572,7 +580,7 @@ def similar(
         keys = s.key_terms_from_text("body", fields["body"], numterms=25, normalize=True)
         meaning, _ = index.meaning(arrays.doc_count) if mode != "words" else (None, "")
         own = meaning.vector_of(docnum) if meaning is not None else None
-        sem = _Query(meaning, own, mode) if own is not None else None
+        sem = _Query(meaning, own, mode) if meaning is not None and own is not None else None
         if not keys and sem is None:
             return []
         clauses = [("body", t, max(w, 0.05)) for t, w in keys]
@@ -589,7 +597,7 @@ def similar(
 class KnowledgeBase(IndexHandle):
     """An index folder to search: the live index (``kb.index.handle``) and the searches above."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path) -> None:
         super().__init__(index_dir, WEIGHTING)
 
     # ``kb.search(text, ...)`` is ``search(kb, text, ...)``: one signature, one docstring

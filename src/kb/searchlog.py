@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from kb.fsutil import write_atomic
@@ -38,7 +39,7 @@ def is_weak(result: SearchResult) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(index_dir: Path):
+def _locked(index_dir: Path) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / f"{LOG}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:

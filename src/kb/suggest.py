@@ -49,14 +49,15 @@ def _analyze(text: str) -> list[str]:
 class Suggester:
     """One-vs-rest logistic regression over TF-IDF stems and, when given, sentence vectors."""
 
-    def __init__(self, c: float = 4.0):
+    def __init__(self, c: float = 4.0) -> None:
         self.c = c
         self.tags: list[str] = []
-        self._vectorizer = None
+        self._vectorizer: Any = None  # a TfidfVectorizer once fitted
+        self._dims = 0  # the length of the sentence vectors trained with
         self._models: list = []
         self._meaning = False  # trained with sentence vectors
 
-    def _features(self, examples: Sequence[Example], fit: bool = False):
+    def _features(self, examples: Sequence[Example], fit: bool = False) -> Any:  # a sparse matrix
         import numpy as np
         from scipy import sparse
 

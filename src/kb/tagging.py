@@ -25,7 +25,7 @@ def stems(text: str) -> list[str]:
 class RuleTagger:
     """Finds the taxonomy's phrases in comment text."""
 
-    def __init__(self, tags: Iterable[Tag]):
+    def __init__(self, tags: Iterable[Tag]) -> None:
         self._phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for tag in tags:
             for phrase in tag.phrases:

@@ -11,15 +11,19 @@ pages drawn for readers never wait for them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal, overload
 
 from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
+from kb.index.handle import StoredDoc
 from kb.model import KIND_STORY, SORTS
 from kb.search import Hit, KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate
@@ -63,7 +67,9 @@ def _fingerprint(items: list[Example]) -> str:
     return h.hexdigest()
 
 
-def _train(items: list[Example], cache, key: str) -> dict[str, list[tuple[str, float]]]:
+def _train(
+    items: list[Example], cache: Path | None, key: str
+) -> dict[str, list[tuple[str, float]]]:
     import_libraries(learning=True)  # this runs in a thread of its own
     model = Suggester().fit([e for e in items if e.tags])
     result = model.suggest([e for e in items if not e.tags])
@@ -74,7 +80,9 @@ def _train(items: list[Example], cache, key: str) -> dict[str, list[tuple[str, f
     return result
 
 
-def _read_cache(cache, key: str):
+def _read_cache(cache: Path | None, key: str) -> dict[str, list[tuple[str, float]]] | None:
+    if cache is None:
+        return None
     try:
         data = json.loads(cache.read_text("utf-8"))
     except (OSError, ValueError, AttributeError):
@@ -101,6 +109,12 @@ _LAST: list[dict] = []  # the last suggestions learned in this process
 _MEMO: list = []  # [comments, examples, digest, vectors] of the last generation asked about
 
 
+@overload
+def suggestions(
+    kb: KnowledgeBase, wait: Literal[True] = ...
+) -> dict[str, list[tuple[str, float]]]: ...
+@overload
+def suggestions(kb: KnowledgeBase, wait: bool) -> dict[str, list[tuple[str, float]]] | None: ...
 def suggestions(kb: KnowledgeBase, wait: bool = True) -> dict[str, list[tuple[str, float]]] | None:
     """Return ranked suggestions for every comment without hand tags.
 
@@ -164,7 +178,7 @@ def learn_in_background(kb: KnowledgeBase) -> None:
             return
         _WARMED.add(gen)
 
-    def learn():
+    def learn() -> None:
         with contextlib.suppress(Exception):  # an extra: a failure shows when a page asks
             import_libraries(learning=True)
             suggestions(kb)
@@ -262,9 +276,9 @@ def browse(
         if all(t in have or t in extra for t in tags):
             chosen.append((d, extra))
     if sort == "discussed":
-        chosen.sort(key=lambda p: (-p[0].thread_size, -p[0].date.timestamp()))
+        chosen.sort(key=lambda p: (-p[0].thread_size, -_when(p[0]).timestamp()))
     else:
-        chosen.sort(key=lambda p: p[0].date, reverse=(sort == "newest"))
+        chosen.sort(key=lambda p: _when(p[0]), reverse=(sort == "newest"))
     offset = max(0, int(offset))  # a negative offset would count from the end
     page = chosen[offset : offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
@@ -273,3 +287,7 @@ def browse(
 def story_count(kb: KnowledgeBase) -> int:
     """Return how many reader stories the index holds."""
     return sum(1 for d in kb.all_comments() if d.kind == KIND_STORY)
+
+
+def _when(d: StoredDoc) -> dt.datetime:
+    return d.date or dt.datetime.min  # (every comment has its date)

@@ -55,7 +55,7 @@ def _flow(tags: list[str]) -> str:
     return "[" + ", ".join(tags) + "]"
 
 
-def _line_end(text: str, starts: list[int], mark) -> int:
+def _line_end(text: str, starts: list[int], mark: yaml.Mark) -> int:
     """Return the line after the last one holding any of a node's text (exclusive end)."""
     before = text[starts[mark.line] : mark.index] if mark.line < len(starts) else ""
     return mark.line + (1 if before.strip() else 0)
@@ -239,7 +239,7 @@ def add_tag(corpus: Path, tag: Tag) -> Path:
     if not tag.label.strip():
         raise UsageError("a new tag needs a label")
     path = Path(corpus) / "tags.yaml"
-    entry = {"id": tag.id, "label": tag.label.strip()}
+    entry: dict[str, str | list[str]] = {"id": tag.id, "label": tag.label.strip()}
     if tag.description.strip():
         entry["description"] = tag.description.strip()
     if tag.phrases:

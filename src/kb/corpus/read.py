@@ -40,7 +40,7 @@ def _yaml_problem(rel: str, exc: yaml.YAMLError, offset: int = 0) -> str:
 class _Reader:
     """Collects problems while reading one corpus folder."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[str] = []
 
@@ -238,7 +238,7 @@ def split_sections(slug: str, title: str, body: str) -> tuple[Section, ...]:
 
 def _check_tags(
     r: _Reader, path: Path, line: int, tags: list[str], known: dict[str, Tag], what: str
-):
+) -> None:
     for tag in tags:
         if known and tag not in known:
             r.problem(path, line, f"{what}: unknown tag {tag!r} (not in tags.yaml)")
@@ -289,7 +289,7 @@ def _read_article(r: _Reader, path: Path, known_tags: dict[str, Tag]) -> Article
     if not body.strip():
         r.problem(path, text[: m.end()].count("\n") + 1, "empty body: the article has no text")
         ok = False
-    if not ok:
+    if not ok or not isinstance(title, str) or date is None:  # (ok is False for both)
         return None
     return Article(
         slug=slug,

@@ -47,7 +47,7 @@ def render_comment(
         entry["parent"] = Quoted(parent)
     entry["author"] = Quoted(author)
     midnight = isinstance(date, dt.datetime) and date.time() == dt.time(0)
-    entry["date"] = date.date() if midnight else date
+    entry["date"] = date.date() if midnight and isinstance(date, dt.datetime) else date
     entry["body"] = body.strip() + "\n"
     return entry
 

@@ -9,14 +9,17 @@ names quoted (``Quoted``), never an alias.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-try:  # the C loader reads large comment files several times faster
-    BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    BaseLoader = yaml.SafeLoader
+if TYPE_CHECKING:
+    from yaml import SafeLoader as BaseLoader
+else:
+    try:  # the C loader reads large comment files several times faster
+        BaseLoader = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+        BaseLoader = yaml.SafeLoader
 
 LINE_KEY = "__line__"
 
@@ -34,7 +37,10 @@ class _Unusual(Exception):
 class LineLoader(BaseLoader):
     """A safe loader that records the line of every mapping under ``__line__``."""
 
-    def resolve(self, kind, value, implicit):
+    constructed_objects: dict[Any, Any]
+    recursive_objects: dict[Any, Any]
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         # PyYAML tries a list of expressions on every plain scalar in Python, even with
         # the C parser; a plain scalar's tag depends on its text only, so remember it
         if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
@@ -48,12 +54,12 @@ class LineLoader(BaseLoader):
                 _RESOLVED[value] = tag
         return tag
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE_KEY] = node.start_mark.line + 1
         return mapping
 
-    def construct_document(self, node):
+    def construct_document(self, node: yaml.Node) -> Any:
         # PyYAML builds every value through a generic, generator-driven constructor; a
         # corpus file is mappings, lists and text, which can be built directly. Anything
         # else (merge keys, keys that are lists, a structure that contains itself) goes
@@ -67,7 +73,7 @@ class LineLoader(BaseLoader):
         self.deep_construct = False
         return data
 
-    def _direct(self, node, built: dict):
+    def _direct(self, node: yaml.Node, built: dict) -> Any:
         tag = node.tag
         if tag == _STR_TAG:
             return node.value
@@ -82,6 +88,7 @@ class LineLoader(BaseLoader):
                 raise _Unusual
             return built[node]
         built[node] = None
+        value: Any
         if tag == _SEQ_TAG:
             value = [self._direct(item, built) for item in node.value]
         else:
@@ -97,7 +104,7 @@ class LineLoader(BaseLoader):
         built[node] = value
         return value
 
-    def construct_yaml_timestamp(self, node):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         # an impossible date such as 2010-13-45 stays text, to be reported with its line
         try:
             return super().construct_yaml_timestamp(node)
@@ -126,9 +133,10 @@ def alias_problem(text: str) -> tuple[int, str] | None:
             if isinstance(event, yaml.AliasEvent):
                 count += 1
                 if count > ALIAS_BUDGET:
+                    mark, anchor = event.start_mark, event.anchor or ""  # (the parser sets both)
                     return (
-                        event.start_mark.line + 1,
-                        f"more than {ALIAS_BUDGET} YAML aliases (*{event.anchor[:30]}); "
+                        mark.line + 1 if mark else 1,
+                        f"more than {ALIAS_BUDGET} YAML aliases (*{anchor[:30]}); "
                         "write the values out instead of repeating anchors",
                     )
     except yaml.YAMLError:
@@ -167,20 +175,20 @@ class Quoted(str):
 class _Dumper(yaml.SafeDumper):
     """A safe dumper that writes multi-line text as literal blocks and never uses aliases."""
 
-    def ignore_aliases(self, data):
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str):
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted):
+def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
 
 
-def _represent_list(dumper: yaml.SafeDumper, value: list):
+def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
     flow = all(isinstance(v, str) and "\n" not in v for v in value)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 

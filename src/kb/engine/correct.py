@@ -11,18 +11,19 @@ from collections.abc import Iterator
 
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
+from whoosh.reading import IndexReader
 from whoosh.spelling import Corrector, ListCorrector
 
 
 class WordListCorrector(Corrector):
     """Spelling suggestions from the index's word list, ranked as Whoosh ranks a field's words."""
 
-    def __init__(self, words: list[str], reader, fieldname: str = "body"):
+    def __init__(self, words: list[str], reader: IndexReader, fieldname: str = "body") -> None:
         self.words = words
         self.reader = reader
         self.fieldname = fieldname
 
-    def _suggestions(self, text, maxdist, prefix):
+    def _suggestions(self, text: str, maxdist: int, prefix: int) -> Iterator[tuple[float, str]]:
         dfa = levenshtein_automaton(text, maxdist, prefix).to_dfa()
         for sug in find_all_matches(dfa, ListCorrector.Skipper(self.words)):
             f = self.reader.frequency(self.fieldname, sug) or 1

@@ -7,6 +7,8 @@ Python; the fields analysed by ``kb.analysis.analyzer`` are counted by
 
 from __future__ import annotations
 
+from typing import Any
+
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
@@ -18,7 +20,10 @@ _PACKED = [pack_uint(n) for n in range(64)]
 class CountingFrequency(Frequency):
     """Frequency postings for fields analysed by :func:`analyzer`, counted by ``term_counts``."""
 
-    def word_values(self, value, analyzer, **kwargs):
+    # the words as text, as Whoosh's own Frequency gives them (its hints say bytes)
+    def word_values(  # type: ignore[override]
+        self, value: str, analyzer: Any, **kwargs: Any
+    ) -> list[tuple[str, int, float, bytes]]:
         fb = self.field_boost
         packed = _PACKED
         return [

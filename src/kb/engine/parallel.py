@@ -12,8 +12,10 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Iterable
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
+from typing import cast
 
+from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
 from kb.engine.segments import writer
@@ -66,7 +68,12 @@ Prepare = Callable[[list[str]], tuple[Docs | None, dict]]
 
 
 def _child(
-    ix, articles: list[str], prepare: Prepare, digest: Digest, words_of: Words, conn
+    ix: Index,
+    articles: list[str],
+    prepare: Prepare,
+    digest: Digest,
+    words_of: Words,
+    conn: Connection,
 ) -> None:
     try:
         docs, info = prepare(articles)
@@ -86,7 +93,7 @@ def _child(
 
 
 def write_parallel(
-    ix,
+    ix: Index,
     runs: list[list[str]],
     prepare: Prepare,
     progress: Progress | None,
@@ -114,7 +121,7 @@ def write_parallel(
         results: dict[int, dict] = {}
         open_ends = {conn: k for k, (_, conn) in enumerate(workers)}
         while open_ends:
-            for conn in wait(list(open_ends)):
+            for conn in cast(list[Connection], wait(list(open_ends))):
                 try:
                     kind, payload = conn.recv()
                 except EOFError:

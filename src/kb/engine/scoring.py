@@ -25,10 +25,14 @@ import threading
 import zlib
 from array import array
 from collections import OrderedDict
+from typing import Any, cast
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.fields import FieldType
+from whoosh.reading import IndexReader, SegmentReader
 from whoosh.scoring import BM25F, bm25
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from kb.errors import KbError
@@ -39,7 +43,9 @@ _INT = struct.Struct("!i")
 _NO_IDS, _NO_WEIGHTS = np.zeros(0, dtype=np.int64), np.zeros(0)
 
 
-def _leaf_postings(leaf, fieldname: str, tbytes: bytes, fieldobj) -> tuple[np.ndarray, np.ndarray]:
+def _leaf_postings(
+    leaf: Any, fieldname: str, tbytes: bytes, fieldobj: FieldType
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the (docnums, weights) of one term in one segment, deleted documents included."""
     terms = leaf._terms  # the codec's terms reader: the raw posting lists
     if (fieldname, tbytes) not in terms:
@@ -100,16 +106,22 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _segments(reader: IndexReader) -> list[tuple[SegmentReader, int]]:
+    """Return the segment readers of an index reader, each with its first document number."""
+    # Whoosh types them as any IndexReader; the leaves of a file index are segment readers
+    return cast(list[tuple[SegmentReader, int]], reader.leaf_readers())
+
+
 class IndexArrays:
     """Per-generation arrays and caches for ranking; safe to share between threads."""
 
-    def __init__(self, searcher, weighting: BM25F):
+    def __init__(self, searcher: Searcher, weighting: BM25F) -> None:
         reader = searcher.reader()
         self.doc_count = reader.doc_count_all()
         self.weighting = weighting
         self._leaves = [(offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()]
         live = np.ones(self.doc_count, dtype=bool)
-        for leaf, offset in reader.leaf_readers():
+        for leaf, offset in _segments(reader):
             if leaf.has_deletions():
                 # SegmentReader has no deleted_docs(); its set of deleted numbers is public
                 dead = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
@@ -118,17 +130,19 @@ class IndexArrays:
         self._lock = threading.Lock()
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
-        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str | bool], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
         self._cached = 0
 
     # -- per-document arrays -------------------------------------------------------------
-    def lengths(self, searcher, fieldname: str) -> np.ndarray:
+    def lengths(self, searcher: Searcher, fieldname: str) -> np.ndarray:
         """Return the stored (lossy) length of a field for every document, as floats."""
         with self._lock:
             if fieldname in self._lengths:
                 return self._lengths[fieldname]
         out = np.ones(self.doc_count, dtype=np.float64)
-        for leaf, offset in searcher.reader().leaf_readers():
+        for leaf, offset in _segments(searcher.reader()):
             col = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             if col is None:
                 continue
@@ -138,7 +152,7 @@ class IndexArrays:
             self._lengths[fieldname] = out
         return out
 
-    def column(self, searcher, fieldname: str) -> np.ndarray:
+    def column(self, searcher: Searcher, fieldname: str) -> np.ndarray:
         """Return a numeric column, as stored (the field's ``to_column_value``), for every document."""
         with self._lock:
             if fieldname in self._columns:
@@ -149,7 +163,7 @@ class IndexArrays:
         for leaf, offset in searcher.reader().leaf_readers():
             if not leaf.has_column(fieldname):
                 continue
-            col = leaf.column_reader(fieldname, translate=False)
+            col: Any = leaf.column_reader(fieldname, translate=False)  # a W3 column reader
             raw = col._dbfile.get(col._basepos, col._count * dtype.itemsize)
             out[offset : offset + col._count] = np.frombuffer(raw, dtype=dtype)
         with self._lock:
@@ -157,15 +171,19 @@ class IndexArrays:
         return out
 
     # -- postings ------------------------------------------------------------------------
-    def docs(self, searcher, fieldname: str, text) -> np.ndarray:
+    def docs(self, searcher: Searcher, fieldname: str, text: str | bool) -> np.ndarray:
         """Return the live documents holding a term, as sorted docnums."""
         return self._term(searcher, fieldname, text)[0]
 
-    def contributions(self, searcher, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(
+        self, searcher: Searcher, fieldname: str, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return (docnums, BM25F score of the term in each) for one term of one field."""
         return self._term(searcher, fieldname, text)
 
-    def _term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def _term(
+        self, searcher: Searcher, fieldname: str, text: str | bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         key = (fieldname, text)
         with self._lock:
             hit = self._terms.get(key)
@@ -182,7 +200,9 @@ class IndexArrays:
                     self._cached -= len(old[0])
         return hit
 
-    def _read_term(self, searcher, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def _read_term(
+        self, searcher: Searcher, fieldname: str, text: str | bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         schema = searcher.schema
         if fieldname not in schema:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -212,8 +232,9 @@ class IndexArrays:
         idf = searcher.idf(fieldname, text)
         avgfl = searcher.avg_field_length(fieldname) or 1
         fl = self.lengths(searcher, fieldname)[docs]
-        score = bm25(idf, weights, fl, avgfl, b, k1)  # Whoosh's own formula, over arrays
-        return docs, score
+        # Whoosh's own formula, over arrays (its hints say floats; numpy's operators carry it)
+        score = bm25(idf, weights, fl, avgfl, b, k1)  # type: ignore[arg-type]
+        return docs, np.asarray(score)
 
 
 def top(scores: np.ndarray, allowed: np.ndarray, n: int) -> list[int]:

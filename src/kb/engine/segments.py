@@ -18,9 +18,12 @@ Worker processes that write one segment each are in ``kb.engine.parallel``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, _lenfield
+from whoosh.fields import Schema
+from whoosh.index import Index
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -37,7 +40,7 @@ BLOCK = 512
 class MemoryPool:
     """A posting pool kept in memory and grouped by field and term: only terms get sorted."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
 
     @property
@@ -52,7 +55,7 @@ class MemoryPool:
             terms = self._fields[fieldname] = {}
         return terms
 
-    def add(self, item) -> None:
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         """Add one (fieldname, term bytes, docnum, weight, value bytes) posting."""
         fieldname, tbytes, docnum, weight, vbytes = item
         terms = self.terms_of(fieldname)
@@ -77,14 +80,14 @@ class MemoryPool:
             for docnum, weight, vbytes in postings:
                 yield fieldname, tbytes, docnum, weight, vbytes
 
-    def write_to(self, fw, schema, lengths: _Lengths) -> None:
+    def write_to(self, fw: W3FieldWriter, schema: Schema, lengths: _Lengths) -> None:
         """Write every posting through a Whoosh 3 field writer, a block at a time.
 
         This is what ``FieldWriter.add_postings`` does posting by posting (and what
         ``W3PostingsWriter.add_posting`` does to fill a block), done with list
         operations over each block of postings: the same blocks, the same bytes.
         """
-        lastfn = None
+        lastfn: str | None = None
         dfl: list = []
         for fieldname, tbytes, postings in self._sorted():
             if fieldname != lastfn:
@@ -94,7 +97,7 @@ class MemoryPool:
                 lastfn = fieldname
                 dfl = lengths.values(fieldname)
             fw.start_term(tbytes)
-            pw = fw._postwriter
+            pw: Any = fw._postwriter  # the W3 postings writer, set by start_field
             limit = pw._blocklimit
             n_lengths = len(dfl)
             for i in range(0, len(postings), limit):
@@ -137,10 +140,10 @@ class _Lengths:
 
     _TABLE = [None] + [byte_to_length(b) for b in range(1, 256)]
 
-    def __init__(self, perdoc):
+    def __init__(self, perdoc: Any) -> None:
         self._perdoc = perdoc
 
-    def values(self, fieldname) -> list:
+    def values(self, fieldname: str) -> list:
         """Return the length of a field for each document (None where it has none)."""
         col = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         if col is None:
@@ -148,7 +151,9 @@ class _Lengths:
         table = self._TABLE
         return [table[b] for b in col._dbfile.get(col._basepos, col._count)]
 
-    def doc_field_length_reader(self, fieldname, default=0):
+    def doc_field_length_reader(
+        self, fieldname: str, default: int = 0
+    ) -> Callable[[int], int | None]:
         if self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) is None:
             return lambda docnum: default
         values = self.values(fieldname)
@@ -159,14 +164,14 @@ class _Lengths:
 class FastSegmentWriter(SegmentWriter):
     """A segment writer with an in-memory pool, a lean ``add_document`` and fast lengths."""
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix: Index, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self.pool = MemoryPool()
+        self.pool = MemoryPool()  # type: ignore[assignment]  # in place of Whoosh's PostingPool
         # Whoosh's add_document also handles boosts, spelling fields and term vectors;
         # this schema has none of them, so a document can take the short way
         self._plain = not any(f.separate_spelling() or f.vector for _, f in self.schema.items())
 
-    def add_document(self, **fields):
+    def add_document(self, **fields: Any) -> None:
         if not self._plain or any(name.startswith("_") for name in fields):
             return super().add_document(**fields)
         self._check_state()
@@ -174,7 +179,7 @@ class FastSegmentWriter(SegmentWriter):
         names = sorted(fields)
         self._check_fields(schema, names)
         docnum = self.docnum
-        pool = self.pool
+        pool = cast(MemoryPool, self.pool)
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)
         try:
@@ -187,6 +192,7 @@ class FastSegmentWriter(SegmentWriter):
                 if field.indexed:
                     terms = pool.terms_of(name)
                     fmt = field.format
+                    items: Any  # (word text, ...) from word_values, (term bytes, ...) from index
                     if isinstance(fmt, CountingFrequency) and isinstance(value, str):
                         items = fmt.word_values(value, None)
                         encode = True
@@ -213,12 +219,12 @@ class FastSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _flush_segment(self):
+    def _flush_segment(self) -> None:
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         fw = self.fieldwriter
         if pdr is not None and isinstance(fw, W3FieldWriter):
-            self.pool.write_to(fw, self.schema, _Lengths(pdr))
+            cast(MemoryPool, self.pool).write_to(fw, self.schema, _Lengths(pdr))
         else:
             fw.add_postings(self.schema, _Lengths(pdr) if pdr else None, self.pool.iter_postings())
         fw.close()
@@ -226,7 +232,7 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
 
 
-def writer(ix, *, lock: bool = True) -> SegmentWriter:
+def writer(ix: Index, *, lock: bool = True) -> SegmentWriter:
     """Return a fast segment writer that writes plain (not compound) files."""
     return FastSegmentWriter(ix, _lk=lock, compound=False, codec=W3Codec(blocklimit=BLOCK))
 

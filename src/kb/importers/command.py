@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kb.errors import UsageError
@@ -72,7 +73,7 @@ def _print_report(data: dict) -> None:
         print("dry run: nothing written")
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     """Run ``kb import`` and print its report; return the exit code."""
     if args.source != "csv" and args.map:
         raise UsageError("--map is for `kb import csv` only")
@@ -97,7 +98,7 @@ def cmd_import(args) -> int:
     return 1 if data["failed"] else 0
 
 
-def emit(data: dict, as_json: bool, printer) -> None:
+def emit(data: dict, as_json: bool, printer: Callable[[dict], None]) -> None:
     """Print a report as one JSON document, or as text through ``printer``."""
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
@@ -106,7 +107,10 @@ def emit(data: dict, as_json: bool, printer) -> None:
         printer(data)
 
 
-def register(subparsers, common) -> None:
+def register(
+    subparsers: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """Add the ``import`` command to the ``kb`` command's subparsers."""
     p = subparsers.add_parser(
         "import",

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 from kb.errors import ImportFormatError
@@ -185,7 +186,7 @@ def decode_text(raw: bytes, name: str, encoding: str = "utf-8") -> str:
         ) from None
 
 
-def read_bytes(path, what: str) -> bytes:
+def read_bytes(path: Path, what: str) -> bytes:
     """Read an input file, refusing a missing or empty one with one clear line."""
     try:
         raw = path.read_bytes()

@@ -14,7 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from bs4 import ParserRejectedMarkup
+from bs4 import ParserRejectedMarkup, Tag
 
 from kb.corpus.identity import normalise_text
 from kb.errors import ImportFormatError
@@ -59,7 +59,7 @@ _PAGE_RE = re.compile(r"comment-page-(\d+)")
 _SAYS_RE = re.compile(r"\s*(says|said|wrote)\s*:?\s*$", re.I)
 
 
-def _text(node) -> str:
+def _text(node: Tag | None) -> str:
     return re.sub(r"\s+", " ", node.get_text(" ")).strip() if node is not None else ""
 
 
@@ -68,16 +68,22 @@ def _decode(raw: bytes, name: str) -> str:
     return c.decode_text(raw, name, m.group(1).decode("ascii") if m else "utf-8")
 
 
-def _meta(tree, prop: str) -> str:
+def _attr(node: Tag, name: str) -> str:
+    """Return a single-valued attribute (``id``, ``href``, ``content``...), or ""."""
+    value = node.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _meta(tree: Tag, prop: str) -> str:
     node = tree.find("meta", attrs={"property": prop}) or tree.find("meta", attrs={"name": prop})
-    return (node.get("content") or "").strip() if node else ""
+    return _attr(node, "content").strip() if node else ""
 
 
-def _when(node) -> c.dt.datetime | None:
+def _when(node: Tag | None) -> c.dt.datetime | None:
     if node is None:
         return None
     for time in node.find_all("time"):
-        when = c.parse_when(time.get("datetime") or "") or c.parse_when(_text(time))
+        when = c.parse_when(_attr(time, "datetime")) or c.parse_when(_text(time))
         if when:
             return when
     return None
@@ -86,7 +92,7 @@ def _when(node) -> c.dt.datetime | None:
 class _Page:
     """What one saved page holds."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.name = str(path)
         text = _decode(c.read_bytes(path, "a saved page"), self.name)
         try:
@@ -104,12 +110,12 @@ class _Page:
         body_class = " ".join((tree.body or tree).get("class") or []) if tree.body else ""
         m = re.search(r"postid-(\d+)", body_class)
         article = content.find_parent("article") or tree.find(id=re.compile(r"^post-\d+$"))
-        if not m and article is not None and re.fullmatch(r"post-\d+", article.get("id") or ""):
-            m = re.search(r"(\d+)", article["id"])
+        if not m and article is not None and re.fullmatch(r"post-\d+", _attr(article, "id")):
+            m = re.search(r"(\d+)", _attr(article, "id"))
         self.post_id = m.group(1) if m else ""
-        self.article = article or content.parent
+        self.article: Tag = article or content.parent or tree  # (a content has a parent)
         link = tree.find("link", rel="canonical")
-        self.url = (link.get("href") if link else "") or _meta(tree, "og:url")
+        self.url = (_attr(link, "href") if link else "") or _meta(tree, "og:url")
         page = _PAGE_RE.search(self.url) or _PAGE_RE.search(path.name)
         self.page = int(page.group(1)) if page else 1
         self.url = re.sub(r"/comment-page-\d+/?", "/", self.url.split("#")[0])
@@ -130,7 +136,7 @@ def _slug(page: _Page) -> str:
 def _tags(page: _Page) -> tuple[tuple[str, str], ...]:
     tags: dict[str, str] = {}
     for link in page.article.find_all("a", rel=True):
-        rel = link.get("rel") or []
+        rel: list[str] | str = link.get("rel") or []
         if "tag" in rel:
             label = _text(link)
             tag_id = c.slugify(label, fallback="")
@@ -198,7 +204,7 @@ def _stated_count(page: _Page) -> int | None:
     return None
 
 
-def _comment_nodes(page: _Page):
+def _comment_nodes(page: _Page) -> list[Tag]:
     listing = next(
         (page.tree.select_one(s) for s in _COMMENT_LISTS if page.tree.select_one(s)), None
     )
@@ -207,7 +213,7 @@ def _comment_nodes(page: _Page):
     return [li for li in listing.find_all("li", recursive=False)]
 
 
-def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: str) -> int:
+def _read_comment(batch: c.Batch, page: _Page, li: Tag, parent: str | None, where: str) -> int:
     """Read a comment and its replies; return how many comments the page shows there."""
     # a stack, not recursion: a hostile page may nest replies thousands of levels deep
     stack = [(li, parent)]
@@ -217,7 +223,7 @@ def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: st
         kids = [k.extract() for k in li.find_all(["ol", "ul"], class_="children", recursive=False)]
         classes = set(li.get("class") or [])
         shown += 1
-        m = re.search(r"(\d+)$", li.get("id") or "")
+        m = re.search(r"(\d+)$", _attr(li, "id"))
         number = m.group(1) if m else ""
         cid = None
         if classes & {"pingback", "trackback"}:
@@ -234,7 +240,13 @@ def _read_comment(batch: c.Batch, page: _Page, li, parent: str | None, where: st
 
 
 def _own_comment(
-    batch: c.Batch, page: _Page, li, parent: str | None, where: str, number: str, is_author: bool
+    batch: c.Batch,
+    page: _Page,
+    li: Tag,
+    parent: str | None,
+    where: str,
+    number: str,
+    is_author: bool,
 ) -> str | None:
     author_node = li.select_one(".comment-author .fn, .comment-author cite, .fn, .comment-author")
     author = _SAYS_RE.sub("", _text(author_node)) or "Anonymous"

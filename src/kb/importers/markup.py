@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from markdownify import MarkdownConverter
@@ -105,20 +106,21 @@ def autop(text: str) -> str:
 class _Converter(MarkdownConverter):
     """Markdownify with images dropped and, for reader comments, links reduced to their text."""
 
-    def __init__(self, links: bool = True, **options):
+    def __init__(self, links: bool = True, **options: Any) -> None:
         super().__init__(**options)
         self._links = links
 
-    def convert_img(self, el, text, parent_tags):
+    def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         # WordPress draws a typed ":)" or an emoji as an image when it renders; keep the text
         if {"wp-smiley", "emoji"} & set(el.get("class") or []):
-            return el.get("alt") or ""
+            alt = el.get("alt")
+            return alt if isinstance(alt, str) else ""
         return ""
 
-    def convert_a(self, el, text, parent_tags):
+    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         if not self._links:
             return text
-        return super().convert_a(el, text, parent_tags)
+        return super().convert_a(el, text, parent_tags)  # type: ignore[misc]  # not in markdownify's stub
 
 
 def _shift_headings(markdown: str) -> str:
@@ -144,7 +146,7 @@ def _shift_headings(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def _flatten_deep(tree, limit: int = MAX_DEPTH) -> None:
+def _flatten_deep(tree: Tag, limit: int = MAX_DEPTH) -> None:
     """Unwrap the elements nested deeper than ``limit``, keeping their text in place."""
     deep: list[Tag] = []
     stack = [(tree, 0)]
@@ -159,7 +161,7 @@ def _flatten_deep(tree, limit: int = MAX_DEPTH) -> None:
         tag.unwrap()
 
 
-def tree_to_markdown(tree, links: bool = True) -> str:
+def tree_to_markdown(tree: Tag, links: bool = True) -> str:
     """Return clean Markdown for a parsed HTML tree or element."""
     _flatten_deep(tree)
     for node in tree.find_all(string=lambda s: isinstance(s, Comment)):

@@ -17,10 +17,12 @@ import logging
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
 
 from kb.corpus.identity import normalise_text
@@ -51,7 +53,7 @@ class _Line:
 
 
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     """Keep pypdf's complaints about damaged files off stderr; we report them ourselves."""
     logger = logging.getLogger("pypdf")
     saved = logger.propagate, logger.level
@@ -80,10 +82,10 @@ def _open(path: Path) -> tuple[str, PdfReader]:
     return name, reader
 
 
-def _page_lines(page, number: int) -> list[_Line]:
+def _page_lines(page: PageObject, number: int) -> list[_Line]:
     chunks: list[tuple[float, float, str]] = []
 
-    def visit(text, cm, tm, font, size):
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if text and text.strip():
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -276,7 +278,8 @@ def _read_comments(
     first_date = None
     for k, i in enumerate(order):
         where = f"{name}: page {lines[i].page}"
-        if starts[i] is None:
+        start = starts[i]
+        if start is None:
             batch.skip(
                 "comment",
                 c.UNPARSEABLE,
@@ -284,7 +287,7 @@ def _read_comments(
                 f"{lines[i].text!r} is not followed by a date line; copy it by hand",
             )
             continue
-        author, when, body_start = starts[i]
+        author, when, body_start = start
         end = order[k + 1] if k + 1 < len(order) else len(lines)
         body_lines = [ln for ln in lines[body_start:end] if not _NOISE_RE.match(ln.text)]
         body = c.clean_body(_body(body_lines, step))

@@ -19,8 +19,9 @@ import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -69,7 +70,7 @@ class Client:
         follow_redirects: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         backoff: float | None = None,
-    ):
+    ) -> None:
         self.base = base
         self.host = (urlsplit(base).hostname or "").lower()
         self.timeout = timeout
@@ -165,7 +166,7 @@ class Client:
             )
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             declared = answer.headers.get("Content-Length")
             cut = declared and declared.isdigit() and len(answer.content) < int(declared)
             what = (
@@ -226,7 +227,7 @@ def site_root(url: str) -> str:
 class _Api:
     """The site's REST routes, at ``/wp-json/`` or, on sites without pretty links, ``?rest_route=``."""
 
-    def __init__(self, client: Client, root: str):
+    def __init__(self, client: Client, root: str) -> None:
         self.client = client
         self.root = root
         self.style = "pretty"
@@ -285,7 +286,7 @@ class _Api:
         return items, total
 
 
-def _header_int(headers, name: str, default: int) -> int:
+def _header_int(headers: Mapping[str, str], name: str, default: int) -> int:
     value = str(headers.get(name, "")).strip()
     return int(value) if value.isdigit() else default
 
@@ -302,7 +303,7 @@ _PLAIN_CHARS = {
 }
 
 
-def _rendered(value) -> str:
+def _rendered(value: Any) -> str:
     """Return display HTML as the export holds it: WordPress's typographic quotes undone.
 
     When it renders, WordPress writes the quotes and dots typed as ``'``, ``"`` and
@@ -373,14 +374,15 @@ def read_site(
     if after and new_comments_only:
         params["after"] = after
     comments, _ = api.pages("/wp/v2/comments", params, "comments", fetched)
-    known = {p.get("id") for p in posts}
+    # post ids are whole numbers; anything else names no post (and could not be sorted)
+    known = {i for p in posts if isinstance(i := p.get("id"), int)}
     # the posts of comments that are not yet in the corpus, when the posts did not change
-    commented = {cm.get("post") for cm in comments} - {None, 0}
+    commented = {i for cm in comments if isinstance(i := cm.get("post"), int)} - {0}
     remote.known_posts = (commented & set(known_posts)) - known
     missing = sorted(commented - known - set(known_posts))
     for what, route in kinds:  # the posts of new comments, when the posts themselves did not change
-        for start in range(0, len(missing), PER_PAGE):
-            chunk = missing[start : start + PER_PAGE]
+        for first in range(0, len(missing), PER_PAGE):
+            chunk = missing[first : first + PER_PAGE]
             items, _ = api.pages(
                 route,
                 {"_fields": POST_FIELDS, "include": ",".join(str(i) for i in chunk)},
@@ -388,7 +390,7 @@ def read_site(
                 None,
             )
             posts += [p for p in items if p.get("id") not in known]
-            known |= {p.get("id") for p in items}
+            known |= {i for p in items if isinstance(i := p.get("id"), int)}
     remote.post_count, remote.comment_count = len(posts), len(comments)
     terms = _terms(api, posts)
     owners = _read_posts(batch, remote, posts, terms, root)
@@ -401,8 +403,8 @@ def read_site(
     return remote
 
 
-def _terms(api: _Api, posts: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
-    terms: dict[tuple[str, int], tuple[str, str]] = {}
+def _terms(api: _Api, posts: list[dict]) -> dict[tuple[str, Any], tuple[str, str]]:
+    terms: dict[tuple[str, Any], tuple[str, str]] = {}  # by (field, the site's term id)
     for field_name, route in (("categories", "/wp/v2/categories"), ("tags", "/wp/v2/tags")):
         ids = sorted({i for p in posts for i in (p.get(field_name) or []) if isinstance(i, int)})
         for start in range(0, len(ids), PER_PAGE):
@@ -422,15 +424,17 @@ def _terms(api: _Api, posts: list[dict]) -> dict[tuple[str, int], tuple[str, str
 
 
 def _read_posts(
-    batch: c.Batch, remote: Remote, posts: list[dict], terms, root: str
+    batch: c.Batch, remote: Remote, posts: list[dict], terms: dict, root: str
 ) -> dict[int, int]:
     """Add the posts to the batch; return each post's author user id."""
     owners: dict[int, int] = {}
     for post in posts:
-        post_id = post.get("id")
+        post_id: Any = post.get("id")
         title = c.html_text(_rendered(post.get("title"))) or f"Post {post_id}"
         where = f"{root} post {post_id}"
-        content = post.get("content") if isinstance(post.get("content"), dict) else {}
+        content = post.get("content")
+        if not isinstance(content, dict):
+            content = {}
         if content.get("protected"):
             batch.skip("article", c.UNPUBLISHED, where, f"{title!r}: password-protected")
             remote.protected.append(title)
@@ -443,7 +447,8 @@ def _read_posts(
         if date is None:
             batch.skip("article", c.UNPARSEABLE, where, f"{title!r}: no valid date")
             continue
-        owners[post_id] = post.get("author") if isinstance(post.get("author"), int) else 0
+        author = post.get("author")
+        owners[post_id] = author if isinstance(author, int) else 0
         tags: dict[str, str] = {}
         for field_name in ("categories", "tags"):
             for term_id in post.get(field_name) or []:
@@ -493,7 +498,7 @@ def _author_name(api: _Api, owners: dict[int, int]) -> tuple[str, tuple[str, ...
             counts[owner] = counts.get(owner, 0) + 1
     if not counts:
         return "", (), 0
-    main = max(counts, key=counts.get)
+    main = max(counts, key=counts.__getitem__)
     try:
         user, _ = api.client.get(api.url(f"/wp/v2/users/{main}", {"_fields": "id,name,slug"}))
     except SyncError:
@@ -506,7 +511,8 @@ def _author_name(api: _Api, owners: dict[int, int]) -> tuple[str, tuple[str, ...
 
 def _read_comments(batch: c.Batch, comments: list[dict], owners: dict[int, int], root: str) -> None:
     for item in comments:
-        post_id, comment_id = item.get("post"), item.get("id")
+        post_id: Any = item.get("post")
+        comment_id = item.get("id")
         where = f"{root} comment {comment_id}"
         if item.get("type", "comment") not in ("comment", ""):
             batch.skip(

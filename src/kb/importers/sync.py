@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,7 +280,7 @@ def sync_site(
     timeout: float = 30.0,
     author: str | None = None,
     fetched: Fetched | None = None,
-    build_progress=None,
+    build_progress: Callable[[int, int, str], None] | None = None,
     new_comments_only: bool = False,
 ) -> SyncReport:
     """Bring the corpus up to date with the site at ``url`` (or the one site.yaml names)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from kb.importers.command import emit
 from kb.importers.sync import sync_site
@@ -66,7 +67,7 @@ def _print_report(data: dict) -> None:
         )
 
 
-def cmd_sync(args) -> int:
+def cmd_sync(args: argparse.Namespace) -> int:
     """Run ``kb sync`` and print its report; return the exit code."""
     tty = not args.json and sys.stderr.isatty()
     report = sync_site(
@@ -89,7 +90,10 @@ def cmd_sync(args) -> int:
     return 0
 
 
-def register(subparsers, common) -> None:
+def register(
+    subparsers: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """Add the ``sync`` command to the ``kb`` command's subparsers."""
     p = subparsers.add_parser(
         "sync",

@@ -22,7 +22,7 @@ from kb.importers.markup import html_to_markdown
 FIELDS = ("question", "answer", "topic", "date", "author")
 
 
-def _dialect(sample: str):
+def _dialect(sample: str) -> type[csv.Dialect]:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:

@@ -19,6 +19,7 @@ import html
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.sax import SAXParseException
@@ -82,7 +83,7 @@ def _key(qname: str, scope: dict[str, str]) -> str:
 class _Builder(ContentHandler):
     """Builds the element tree with elements named by :func:`_key`, and their lines."""
 
-    def __init__(self, reader: DefusedExpatParser):
+    def __init__(self, reader: DefusedExpatParser) -> None:
         super().__init__()
         self.reader = reader
         self.builder = ElementTree.TreeBuilder()
@@ -90,7 +91,7 @@ class _Builder(ContentHandler):
         self.scopes: list[dict[str, str]] = [{}]
         self.keys: list[str] = []
 
-    def startElement(self, name, attrs):  # noqa: N802 - the name SAX calls
+    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - the name SAX calls
         scope = self.scopes[-1]
         declared = {
             k.partition(":")[2]: v
@@ -104,13 +105,12 @@ class _Builder(ContentHandler):
         self.keys.append(_key(name, scope))
         element = self.builder.start(self.keys[-1], plain)
         self.lines[id(element)] = self.reader._parser.CurrentLineNumber
-        return element
 
-    def endElement(self, name):  # noqa: N802
+    def endElement(self, name: str) -> None:  # noqa: N802
         self.scopes.pop()
         self.builder.end(self.keys.pop())
 
-    def characters(self, content):
+    def characters(self, content: str) -> None:
         self.builder.data(content)
 
 
@@ -171,7 +171,7 @@ def _parse_strict(raw: bytes, name: str) -> tuple[ElementTree.Element, dict[int,
             f"({type(exc).__name__}); a WordPress export never does"
         ) from None
     except SAXParseException as exc:
-        line, column = exc.getLineNumber(), exc.getColumnNumber()
+        line, column = exc.getLineNumber(), exc.getColumnNumber() or 0
         what = exc.getMessage()
         if what.startswith("no element found") or what.startswith("unclosed token"):
             what = "the XML ends too early (a truncated export?)"
@@ -328,7 +328,7 @@ def read_wxr(
 
 def _read_item(
     batch: c.Batch,
-    item,
+    item: ElementTree.Element,
     name: str,
     lines: dict[int, int],
     include_pages: bool,
@@ -381,6 +381,7 @@ def _read_item(
         or c.slug_from_url(_text(item, "link"))
         or c.slugify(title)
     )
+    assert date is not None  # an undated post was dated above, or skipped
     batch.articles.append(
         c.SourceArticle(
             key=key,
@@ -399,7 +400,9 @@ def _read_item(
         _read_comment(batch, comment, f"{name}:{lines.get(id(comment), 0)}", key, post_id, owner)
 
 
-def _read_comment(batch: c.Batch, comment, where: str, key: str, post_id: str, owner: str) -> None:
+def _read_comment(
+    batch: c.Batch, comment: ElementTree.Element, where: str, key: str, post_id: str, owner: str
+) -> None:
     comment_id = _text(comment, "wp:comment_id") or where.rsplit(":", 1)[-1]
     reason = _comment_skip(comment)
     if reason:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,7 +341,7 @@ class _Build:
             if self.progress:
                 self.progress(done, total, slug)
 
-        def prepare(slugs: list[str]):
+        def prepare(slugs: list[str]) -> tuple[parallel.Docs | None, dict]:
             part, problems = read_corpus(self.corpus_dir, only=set(slugs))
             if problems:
                 return None, {"problems": len(problems)}
@@ -457,7 +457,7 @@ def _attach_vectors(
     corpus_dir: Path,
     old_gen: Path | None,
     purge: bool,
-    progress,
+    progress: Progress | None,
 ) -> dict:
     """Give the new generation the vectors it can have before its swap (see kb.semantic.build).
 
@@ -505,7 +505,7 @@ def _parallel_runs(corpus_dir: Path, todo: list[str]) -> list[list[str]] | None:
     return parallel.split_runs(todo, sizes, procs)
 
 
-def _by_article(corpus: Corpus, slugs) -> dict[str, list[Comment]]:
+def _by_article(corpus: Corpus, slugs: Iterable[str]) -> dict[str, list[Comment]]:
     out: dict[str, list[Comment]] = {slug: [] for slug in slugs}
     for c in corpus.comments.values():
         if c.article in out:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
@@ -21,9 +22,10 @@ SCHEMA_VERSION = 12
 MAX_LATER_REPLIES = 50  # later replies of the author listed for a comment, past its direct ones
 
 
-def _text(**kwargs) -> TEXT:
+def _text(**kwargs: Any) -> TEXT:
     """A text field analysed by kb's analyzer, without positions, its terms counted fast."""
     f = TEXT(analyzer=analyzer(), phrase=False, **kwargs)
+    assert f.format is not None  # a TEXT field always has its format
     f.format = CountingFrequency(field_boost=f.format.field_boost)
     return f
 
@@ -69,7 +71,10 @@ def make_schema() -> Schema:
 
 
 def thread_docs(
-    corpus: Corpus, slug: str, rule_tagger=None, comments: list[Comment] | None = None
+    corpus: Corpus,
+    slug: str,
+    rule_tagger: Callable[[Comment], list[str]] | None = None,
+    comments: list[Comment] | None = None,
 ) -> Iterator[dict]:
     """Yield the index documents of one article: its sections, then its comments.
 
@@ -87,7 +92,7 @@ def thread_docs(
         by_thread.setdefault(corpus.thread_root(c.id), []).append(c)
     # the author's replies of each thread by date, so a comment's later replies are a slice
     # (a chain thousands deep stays linear: no walk over the whole thread per comment)
-    answers: dict[str, tuple[list | None, list[Comment]]] = {}
+    answers: dict[str, tuple[list[dt.datetime] | None, list[Comment]]] = {}
     for root, thread in by_thread.items():
         mine = [r for r in thread if r.is_author]
         dates = [r.date for r in mine]
@@ -100,9 +105,9 @@ def thread_docs(
         direct = [r.id for r in children.get(c.id, []) if r.is_author]
         replies = []
         if not c.is_author:
-            dates, mine = answers[root]
-            start = bisect.bisect_left(dates, c.date) if dates is not None else 0
-            later = []
+            ordered_dates, mine = answers[root]
+            start = bisect.bisect_left(ordered_dates, c.date) if ordered_dates is not None else 0
+            later: list[str] = []
             for r in mine[start:]:
                 if len(later) >= MAX_LATER_REPLIES:
                     break

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.index import Index
 
 from kb.errors import BusyError, IndexMissingError, IndexWriteError, KbError
 from kb.fsutil import fsync_dir, take_lock
@@ -124,7 +125,7 @@ def prune(index_dir: Path, keep: set[str], grace: float = RETIRE_GRACE) -> None:
         if p.name in keep:
             continue
         if grace > 0 and live[p.name] is not None:
-            after = [live[q.name] for q in gens[i + 1 :] if live[q.name] is not None]
+            after = [t for q in gens[i + 1 :] if (t := live[q.name]) is not None]
             if after and now - after[0] < grace:
                 continue  # replaced moments ago: a request may still hold it
         shutil.rmtree(p, ignore_errors=True)
@@ -138,7 +139,7 @@ def _built_at(gen: Path) -> float | None:
         return None
 
 
-def open_index(index_dir: Path):
+def open_index(index_dir: Path) -> Index:
     """Open the live generation of an index; raise if none was built."""
     gen = current_generation(Path(index_dir))
     if gen is None:

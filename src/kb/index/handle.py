@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh.index import Index
 
 from kb.engine.scoring import IndexArrays
 from kb.errors import NotFoundError, shown
@@ -106,12 +107,12 @@ def id_term(doc_id: str, what: str) -> str:
 class IndexHandle:
     """One index folder's live generation, reopened when a build swaps in a new one."""
 
-    def __init__(self, index_dir: Path, weighting: Any):
+    def __init__(self, index_dir: Path, weighting: Any) -> None:
         self.index_dir = Path(index_dir)
         self.weighting = weighting  # the searchers' and the arrays' BM25F
         self._lock = threading.Lock()
         self._gen: Path | None = None
-        self._ix = None
+        self._ix: Index | None = None
         self._manifest: dict = {}
         self._cache: dict = {}
         self._arrays: IndexArrays | None = None
@@ -121,7 +122,7 @@ class IndexHandle:
         self._vector_loading = threading.Lock()
 
     # -- opening -------------------------------------------------------------------------
-    def _index(self):
+    def _index(self) -> tuple[Index, dict]:
         gen = current_generation(self.index_dir)
         with self._lock:
             stale = []
@@ -144,7 +145,7 @@ class IndexHandle:
         for s in idle:
             s.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
 

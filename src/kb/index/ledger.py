@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container
 from pathlib import Path
 
 from kb.fsutil import write_atomic
@@ -43,7 +44,7 @@ def write_ledger(gen: Path, articles: dict[str, dict]) -> None:
     write_atomic(Path(gen) / LEDGER, json.dumps({"articles": articles}, separators=(",", ":")))
 
 
-def known_comments(articles: dict[str, dict], skip) -> dict[str, tuple[str, int]]:
+def known_comments(articles: dict[str, dict], skip: Container[str]) -> dict[str, tuple[str, int]]:
     """Return (article, line) for each comment of the ledger's articles not in ``skip``."""
     out: dict[str, tuple[str, int]] = {}
     for slug, entry in articles.items():

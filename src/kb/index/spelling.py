@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 from whoosh.spelling import Corrector
 
 from kb.analysis import STOP_WORDS, terms
 from kb.engine.correct import WordListCorrector, suggestions
 from kb.fsutil import write_atomic
+
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
 
 WORDS_FILE = "spelling.txt"
 MAX_WORD = 30  # longer "words" are not corrected
@@ -47,11 +53,11 @@ def write_words(gen: Path, words: Iterable[str]) -> None:
     write_atomic(gen / WORDS_FILE, "\n".join(sorted(set(words))))
 
 
-def corrector(words: list[str] | None, searcher) -> Corrector:
+def corrector(words: list[str] | None, searcher: Searcher) -> Corrector:
     """Return the corrector over a generation's word list (Whoosh's own for an index
     written before the word list existed)."""
     if words is None:
-        return searcher.corrector("body")
+        return searcher.reader().corrector("body")
     return WordListCorrector(words, searcher.reader())
 
 
@@ -67,7 +73,7 @@ CONTRACTIONS = frozenset(
 
 
 @functools.lru_cache(maxsize=1)
-def _english():
+def _english() -> SpellChecker:
     """Return the English word frequency list of pyspellchecker (loaded once, ~0.1 s)."""
     from spellchecker import SpellChecker
 
@@ -91,7 +97,7 @@ def known_word(word: str) -> bool:
     )
 
 
-def nearest_word(corrector, reader, word: str) -> str | None:
+def nearest_word(corrector: Corrector, reader: IndexReader, word: str) -> str | None:
     """Return the index word nearest to ``word`` (one edit, else two), the most used first."""
     if not isinstance(corrector, WordListCorrector):  # an old index: Whoosh's own ranking
         options = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
@@ -100,14 +106,16 @@ def nearest_word(corrector, reader, word: str) -> str | None:
         found = {sug for _, sug in suggestions(corrector, word, dist) if sug.isalpha()}
         if found:
 
-            def used(sug):
+            def used(sug: str) -> int:
                 return max((reader.doc_frequency("body", t) for t in terms(sug)), default=0)
 
             return max(sorted(found), key=used)
     return None
 
 
-def did_you_mean(reader, corrector_of, text: str) -> str | None:
+def did_you_mean(
+    reader: IndexReader, corrector_of: Callable[[], Corrector], text: str
+) -> str | None:
     """Return the text with its misspelt words corrected, or None when none needs it.
 
     A word is corrected only when it matches no document, is not an English word

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -121,7 +122,12 @@ def attach(
         before is not None and str(before["model"]) == key and bool(before.get("complete", False))
     )
     cache = EmbeddingCache(index_dir, key)
-    quick = _changed_docs(gen, old_gen, before) if keeps_up and not purge else None
+    quick = (
+        _changed_docs(gen, old_gen, before)
+        if keeps_up and not purge and old_gen is not None and before is not None
+        else None
+    )
+    docs: Iterable[tuple[int, dict]]
     if quick is not None and all(f.get("key") is None or f["key"] in cache for _, f in quick[0]):
         docs, bodies = quick
     else:  # read every document (a full build, a purge, or an older generation's file)
@@ -187,7 +193,7 @@ def complete(
                 gen,
                 _docs(gen),
                 cache,
-                lambda f=folder: semantic_model.load(f),
+                functools.partial(semantic_model.load, folder),
                 key,
                 progress=progress,
                 should_stop=should_stop,

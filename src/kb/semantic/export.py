@@ -20,6 +20,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def export(source: Path, target: Path, name: str, max_tokens: int = 256) -> None:
@@ -29,11 +30,11 @@ def export(source: Path, target: Path, name: str, max_tokens: int = 256) -> None
     from transformers import AutoModel
 
     class Pooled(torch.nn.Module):
-        def __init__(self, encoder):
+        def __init__(self, encoder: Any) -> None:
             super().__init__()
             self.encoder = encoder
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             out = self.encoder(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state

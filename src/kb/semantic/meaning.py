@@ -28,7 +28,7 @@ CLOSE = 0.35
 class Meaning:
     """The vectors of one index generation, ready to rank by cosine (see kb.semantic)."""
 
-    def __init__(self, data: dict, doc_count: int, folder: Path):
+    def __init__(self, data: dict, doc_count: int, folder: Path) -> None:
         self.docnums = np.asarray(data["docnums"], dtype=np.int64)
         self.matrix = dequantize(data["q"], data["scale"], unit=False)
         self.key = str(data["model"])

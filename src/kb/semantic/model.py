@@ -37,7 +37,7 @@ MAX_CHARS = 4000
 class Embedder:
     """An ONNX sentence-embedding model; :meth:`embed` is safe to call from several threads."""
 
-    def __init__(self, folder: Path = BUNDLED, threads: int | None = None):
+    def __init__(self, folder: Path = BUNDLED, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -30,6 +30,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ CACHE = "embeddings"
 PART = 256  # texts embedded between two checkpoints
 REWRITE_SECONDS = 20.0  # at most this often a long step rewrites the generation's file
 DIGEST_BYTES = 16
+
+if TYPE_CHECKING:
+    from kb.semantic.model import Embedder
 
 Progress = Callable[[int, int, str], None]
 
@@ -93,11 +97,11 @@ def dequantize(q: np.ndarray, scale: np.ndarray, unit: bool = True) -> np.ndarra
     return v
 
 
-def _save_npz(path: Path, **arrays) -> None:
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write an .npz aside and rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub takes them for its flags
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -116,7 +120,7 @@ def _load_npz(path: Path, keys: tuple[str, ...] | None = None) -> dict | None:
 class EmbeddingCache:
     """The vectors an index folder has made with one model, by the digest of their text."""
 
-    def __init__(self, index_dir: Path, model_key: str):
+    def __init__(self, index_dir: Path, model_key: str) -> None:
         self.folder = Path(index_dir) / CACHE / model_key
         self._rows: dict[bytes, tuple[int, int]] = {}
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -254,7 +258,7 @@ def fill(
     gen: Path,
     docs: Iterable[tuple[int, dict]],
     cache: EmbeddingCache,
-    embedder_fn,
+    embedder_fn: Callable[[], Embedder],
     model_key: str,
     *,
     budget: int | None = None,
@@ -274,7 +278,10 @@ def fill(
     """
     start = time.perf_counter()
     report = VectorReport(model=model_key)
-    numbers, ids, keys, texts = [], [], [], {}
+    numbers: list[int] = []
+    ids: list[str] = []
+    keys: list[bytes] = []
+    texts: dict[bytes, str] = {}
     live = [(d, f) for d, f in docs if not f.get("redacted")]
     bodies = dict(bodies or {})
     bodies.update(

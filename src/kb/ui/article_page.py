@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.index.handle import StoredDoc
+    from kb.search import KnowledgeBase
 
 from kb.corpus.read import read_article
 from kb.errors import KbError
@@ -13,7 +19,7 @@ from kb.ui import routes, state
 THREADS_PER_PAGE = 10
 
 
-def _index(kb) -> None:
+def _index(kb: KnowledgeBase) -> None:
     site = kb.manifest.get("site", {}).get("title") or "kb"
     st.set_page_config(page_title=f"Articles · {site}")
     st.title("Articles")
@@ -99,7 +105,7 @@ const t = setInterval(function(){
     component(script.replace("ANCHOR", json.dumps(anchor).replace("<", "\\u003c")), height=0)
 
 
-def _conversations(kb, slug: str) -> None:
+def _conversations(kb: KnowledgeBase, slug: str) -> None:
     docs = kb.comments_of(slug)
     roots = [d for d in docs if not d.parent]
     st.divider()
@@ -112,7 +118,7 @@ def _conversations(kb, slug: str) -> None:
         page = min(max(1, int(st.query_params.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    by_thread: dict[str, list[dict]] = {}
+    by_thread: dict[str, list[StoredDoc]] = {}
     for d in docs:
         by_thread.setdefault(d.thread, []).append(d)
     for root in roots[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
 
 from kb import questions, tagstats
 from kb.ui import components as c
@@ -15,7 +19,15 @@ SORTS = {"count": "Most asked", "growth": "Growing lately", "unanswered": "Most 
 
 
 @st.cache_data(show_spinner="Grouping reader questions…", max_entries=16)
-def _review(index_dir: str, generation: str, since, min_count, sort, unanswered, not_covered):
+def _review(
+    index_dir: str,
+    generation: str,
+    since: dt.date | None,
+    min_count: int,
+    sort: str,
+    unanswered: bool,
+    not_covered: bool,
+) -> dict:
     kb = state.knowledge_base_for(index_dir)
     return questions.review(
         kb,
@@ -41,7 +53,10 @@ def render() -> None:
         "Asked since", value=None, key="faq_since", min_value=dt.date(1995, 1, 1)
     )
     min_count = cols[1].number_input("At least", min_value=1, value=2, key="faq_min")
-    sort = cols[2].selectbox("Order", list(SORTS), format_func=SORTS.get, key="faq_sort")
+    sort = (
+        cols[2].selectbox("Order", list(SORTS), format_func=SORTS.__getitem__, key="faq_sort")
+        or "count"  # (never empty: the options are fixed)
+    )
     unanswered = cols[3].toggle("Mostly unanswered", key="faq_unanswered")
     not_covered = cols[4].toggle("Not covered", key="faq_not_covered")
     report = _review(
@@ -115,7 +130,7 @@ def _series_name(g: dict) -> str:
     return f"{g['id']} - {' '.join(words.split())[:40]}"
 
 
-def _drill_down(kb, groups) -> None:
+def _drill_down(kb: KnowledgeBase, groups: list[dict]) -> None:
     st.subheader("Read a group")
     chosen = st.selectbox(
         "Group",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    from kb.index.handle import StoredDoc
+    from kb.search import KnowledgeBase
 
 from kb import tagstats
 from kb.corpus.edit import add_tag, apply_decisions, set_comment_tags
@@ -11,6 +17,9 @@ from kb.model import SUGGEST_THRESHOLD, Tag
 from kb.ui import components as c
 from kb.ui import routes, state
 from kb.ui.signin import require_author
+
+Docs = dict[str, "StoredDoc"]  # comments by id
+Current = dict[str, tuple[list[str], list[str]]]  # hand tags and removed tags by comment id
 
 
 def render() -> None:
@@ -34,7 +43,7 @@ def render() -> None:
         _new_tag(labels)
 
 
-def _review(kb, docs, current, labels) -> None:
+def _review(kb: KnowledgeBase, docs: Docs, current: Current, labels: dict[str, str]) -> None:
     saved = st.session_state.get("review_saved")
     if saved:
         st.success(saved)
@@ -92,8 +101,10 @@ def _review(kb, docs, current, labels) -> None:
             ),
         },
     )
-    accept = [(r["comment"], r["tag_id"]) for r in edited if r["accept"]]
-    reject = [(r["comment"], r["tag_id"]) for r in edited if r["reject"] and not r["accept"]]
+    accept = [(str(r["comment"]), str(r["tag_id"])) for r in edited if r["accept"]]
+    reject = [
+        (str(r["comment"]), str(r["tag_id"])) for r in edited if r["reject"] and not r["accept"]
+    ]
     if st.button(
         f"Apply: accept {len(accept)}, reject {len(reject)}",
         key="apply",
@@ -110,7 +121,7 @@ def _review(kb, docs, current, labels) -> None:
         st.rerun()
 
 
-def _edit_one(docs, current, labels) -> None:
+def _edit_one(docs: Docs, current: Current, labels: dict[str, str]) -> None:
     cid = st.text_input("Comment id", key="edit_id", placeholder="c-000123").strip()
     if not cid:
         return
@@ -126,13 +137,17 @@ def _edit_one(docs, current, labels) -> None:
     hand, removed = current[cid]
     with st.form(f"edit_{cid}"):
         new_hand = st.multiselect(
-            "Hand tags", list(labels), default=hand, format_func=labels.get, key=f"hand_{cid}"
+            "Hand tags",
+            list(labels),
+            default=hand,
+            format_func=labels.__getitem__,
+            key=f"hand_{cid}",
         )
         new_removed = st.multiselect(
             "Never tag this comment with",
             list(labels),
             default=removed,
-            format_func=labels.get,
+            format_func=labels.__getitem__,
             key=f"removed_{cid}",
         )
         if st.form_submit_button("Save"):
@@ -144,7 +159,7 @@ def _edit_one(docs, current, labels) -> None:
                 st.success("Saved.")
 
 
-def _new_tag(labels) -> None:
+def _new_tag(labels: dict[str, str]) -> None:
     with st.form("new_tag"):
         tag_id = st.text_input("Id (lower case, digits, '-')", key="new_tag_id")
         label = st.text_input("Label", key="new_tag_label")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from kb.search import KnowledgeBase
 
 from kb import tagstats
 from kb.errors import KbError
@@ -21,7 +28,7 @@ SOURCES = {  # how a comment got a tag, in a visitor's words
 }
 
 
-def tag_chart(counts: list[dict]):
+def tag_chart(counts: list[dict]) -> alt.Chart:
     """Return the bar chart of tags by number of comments, most used first, split by source."""
     import altair as alt
 
@@ -58,7 +65,7 @@ def tag_chart(counts: list[dict]):
     )
 
 
-def _overview(kb, counts: list[dict], learning: bool) -> None:
+def _overview(kb: KnowledgeBase, counts: list[dict], learning: bool) -> None:
     st.title("Browse by tag")
     if not counts:
         st.info(
@@ -113,12 +120,15 @@ def render() -> None:
     chosen = st.multiselect(
         "Tags (comments carrying all of them)",
         options=list(labels),
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         key="b_tags",
     )
-    sort = st.selectbox(
-        "Order", options=list(SORT_LABELS), format_func=SORT_LABELS.get, key="b_sort"
-    )
+    sort = (
+        st.selectbox(
+            "Order", options=list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="b_sort"
+        )
+        or SORTS[0]
+    )  # (never empty: the options are fixed)
     params.write_to_url("b_tags", "tag", ",".join(chosen))
     params.write_to_url("b_sort", "sort", "" if sort == SORTS[0] else sort)
     if not chosen:
@@ -166,7 +176,7 @@ def render() -> None:
     if pages > 1:
         cols = st.columns(3)
         tag_param = ",".join(chosen)
-        extra = {"sort": sort} if sort != SORTS[0] else {}
+        extra: dict[str, str] = {"sort": sort} if sort != SORTS[0] else {}
         with cols[0]:
             if page > 1:
                 routes.link("browse", "← Previous", tag=tag_param, page=str(page - 1), **extra)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
 
+from kb.index.handle import StoredDoc
 from kb.safe_html import comment_html, snippet_html
 from kb.search import Hit, KnowledgeBase
 from kb.ui import routes
@@ -37,7 +39,10 @@ def tag_labels(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def tag_badges(
-    tags: list[str], rule_tags: list[str], labels: dict[str, str], suggested: list[str] = ()
+    tags: Sequence[str],
+    rule_tags: Sequence[str],
+    labels: dict[str, str],
+    suggested: Sequence[str] = (),
 ) -> None:
     """Show a hit's tags: hand tags solid, rule tags dashed, suggestions dotted and marked."""
     parts = [
@@ -103,7 +108,7 @@ def begin_page() -> KnowledgeBase | None:
     return state.knowledge_base()
 
 
-def meta_line(author: str, date, extra: str = "") -> None:
+def meta_line(author: str, date: object, extra: str = "") -> None:
     """Show who wrote something and when (the day only, as everywhere in the app)."""
     tail = f" · {html.escape(extra)}" if extra else ""
     html_block(
@@ -242,14 +247,14 @@ def story_card(
         )
 
 
-def day(value) -> str:
+def day(value: object) -> str:
     """Return the day of a date, a datetime or an ISO string ("2013-06-04")."""
     if hasattr(value, "date"):
         return value.date().isoformat()
     return str(value or "")[:10]
 
 
-def thread_view(docs: list[dict], highlight: str | None = None) -> None:
+def thread_view(docs: list[StoredDoc], highlight: str | None = None) -> None:
     """Show a whole thread, indented by depth, the author's replies marked."""
     for d in docs:
         indent = min(d.depth, 6) * 1.4

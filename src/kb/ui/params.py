@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
+from typing import Any
+
 import streamlit as st
 
 MAX_LIST = 20  # values of one list in a link (tags): more is no view anyone needs
 
 
-def url_list(value: str, allowed=None) -> list[str]:
+def url_list(value: str, allowed: Container[str] | None = None) -> list[str]:
     """Return the values of a comma-separated link parameter: known ones, once each, capped."""
     out: dict[str, None] = {}
     for v in value.split(",", 10 * MAX_LIST)[: 10 * MAX_LIST]:
@@ -19,7 +22,9 @@ def url_list(value: str, allowed=None) -> list[str]:
     return list(out)
 
 
-def sync_from_url(key: str, param: str, default="", parse=lambda v: v) -> None:
+def sync_from_url(
+    key: str, param: str, default: Any = "", parse: Callable[[str], Any] = lambda v: v
+) -> None:
     """Before a widget is drawn: load its value from the URL when the URL changed.
 
     Also when the widget's value is gone: Streamlit forgets the value of a widget that a run

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
+if TYPE_CHECKING:
+    from kb.search import KnowledgeBase
+
 from kb import searchlog
 from kb.errors import KbError
-from kb.search import Filters
+from kb.search import Filters, SearchResult
 from kb.ui import components as c
 from kb.ui import params, routes
 
@@ -31,7 +35,7 @@ def _set_query(text: str) -> None:
     st.session_state["_typed_q"] = text  # picked in the app: counts as typed
 
 
-def _filters(kb, labels: dict[str, str]) -> Filters:
+def _filters(kb: KnowledgeBase, labels: dict[str, str]) -> Filters:
     articles = {a["slug"]: a["title"] for a in kb.articles()}
     params.sync_from_url("f_tags", "ftag", [], lambda v: params.url_list(v, labels))
     params.sync_from_url("f_article", "farticle", "", lambda v: v if v in articles else "")
@@ -48,7 +52,9 @@ def _filters(kb, labels: dict[str, str]) -> Filters:
             or st.session_state.get("f_until")
         ),
     ):
-        tags = st.multiselect("Tags", options=list(labels), format_func=labels.get, key="f_tags")
+        tags = st.multiselect(
+            "Tags", options=list(labels), format_func=labels.__getitem__, key="f_tags"
+        )
         article = st.selectbox(
             "Article",
             options=["", *articles],
@@ -91,14 +97,14 @@ def _short(text: str, n: int = 50) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + "…"
 
 
-def _parse_date(value: str):
+def _parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
 
 
-def _similar_view(kb, like: str, labels) -> None:
+def _similar_view(kb: KnowledgeBase, like: str, labels: dict[str, str]) -> None:
     try:
         origin = kb.get(like)
         hits = kb.similar(like, limit=10)
@@ -226,7 +232,7 @@ def render() -> None:
             st.button("Show more stories", key="more_stories", on_click=_more, args=("n_stories",))
 
 
-def _record(kb, result, filters, text: str) -> None:
+def _record(kb: KnowledgeBase, result: SearchResult, filters: Filters, text: str) -> None:
     """Count a weak search once per session and text (see kb.searchlog), if the site allows."""
     if filters != Filters() or not kb.manifest.get("site", {}).get("record_weak_searches", True):
         return

@@ -94,10 +94,10 @@ def _vectors_in_background(index_dir: Path) -> dict | None:
 
         job = {"done": 0, "total": 0, "gen": gen.name}
 
-        def progress(n, total, _what):
+        def progress(n: int, total: int, _what: str) -> None:
             job["done"], job["total"] = n, total
 
-        def run():
+        def run() -> None:
             try:
                 vector_build.complete(index_dir, progress=progress, should_stop=_stopping.is_set)
             except Exception:  # the words index stays usable; the next page load tries again
@@ -137,7 +137,7 @@ def knowledge_base() -> KnowledgeBase | None:
         label = "Building the search index for the first time…" if first else "Updating the index…"
         bar = st.progress(0.0, text=label)
 
-        def progress(n, total, slug):
+        def progress(n: int, total: int, slug: str) -> None:
             bar.progress(n / max(total, 1), text=f"{label} {n}/{total}")
 
         try:
@@ -186,7 +186,7 @@ def _learn_suggestions(kb: KnowledgeBase) -> None:
         tagstats.learn_in_background(kb)
 
 
-def _error(message) -> None:
+def _error(message: object) -> None:
     from kb.ui.components import error
 
     error(message)
