@@ -138,3 +138,20 @@ def test_bad_paths_and_ports_are_one_line(tmp_path, clean_env, argv, code, words
     assert r.returncode == code, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
     assert (corpus / "comments" / "leaving.yaml").read_text() == before
+
+
+@pytest.mark.e2e
+def test_a_reader_that_stops_early_ends_the_command_quietly(built_index, clean_env):
+    """``kb tags | head``: the pipe closes before kb writes; exit 0 and nothing on stderr."""
+    env = dict(clean_env, KB_CORPUS=str(FIXTURE_CORPUS), KB_INDEX=str(built_index))
+    p = subprocess.Popen(
+        kb_command() + ["tags", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()  # before the command has written anything
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0, err
+    assert err == ""

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import html
 import json
+import os
 import re
 import sys
 import time
@@ -738,14 +739,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kb: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output stopped (`kb tags | head`): fine
+        with contextlib.suppress(OSError):  # and no second complaint when Python exits
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # the disk is full, a folder is read-only: what failed, in one line
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"kb: {where}{exc.strerror or exc}; nothing was left half-written", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
