@@ -138,3 +138,14 @@ def test_every_error_kb_reports_is_defined_in_errors():
 
 def test_packages_are_at_most_two_levels_deep():
     assert [p for p in MODULES if len(p.relative_to(SRC / "kb").parts) > 3] == []
+
+
+def test_every_package_says_what_it_holds():
+    """Each folder of modules is a package whose docstring a newcomer reads first."""
+    folders = {p.parent for p in MODULES}
+    missing = [str(f.relative_to(SRC)) for f in folders if not (f / "__init__.py").exists()]
+    assert missing == []
+    silent = [
+        str(f.relative_to(SRC)) for f in folders if not ast.get_docstring(_tree(f / "__init__.py"))
+    ]
+    assert silent == []
