@@ -383,7 +383,7 @@ def vec_query(a: dict) -> dict:
     kb = KnowledgeBase(Path(a["index"]))
     first = kb.search(queries[0])
     assert first.mode == "hybrid", first.notice
-    meaning, _ = kb._meaning(kb._doc_count())
+    meaning, _ = kb.meaning(kb.doc_count())
     embed, hybrid, words = [], [], []
     for q in queries:
         t = time.perf_counter()
