@@ -13,4 +13,11 @@ Beside the Whoosh files a generation keeps a ledger of what each article put in
 it (``kb.index.ledger``: an update reads only the changed files and rewrites only the
 changed documents) and the words for spelling suggestions. Large full builds
 are written by one process per core (``kb.engine.parallel``).
+
+- ``documents``: the schema, and the documents of one article (sections, then comments);
+- ``generations``: the generations, the build lock, the swap and the clean-up;
+- ``build``: full and incremental builds (``build_index``);
+- ``ledger`` and ``spelling``: what a generation keeps beside its Whoosh files;
+- ``handle``: the live index held open for requests, and its reads (``StoredDoc``);
+- ``purge``: a redaction's purge (the corpus side is ``kb.corpus.redact``).
 """
