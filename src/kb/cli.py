@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from kb import settings
 from kb.errors import CorpusError, KbError, UsageError
-from kb.model import SORTS
+from kb.model import MODES, SORTS
 
 if TYPE_CHECKING:
     from kb.search import KnowledgeBase
@@ -556,8 +556,8 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
 def _mode(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--mode",
-        choices=("hybrid", "words", "meaning"),
-        default="hybrid",
+        choices=MODES,
+        default=MODES[0],
         help="rank by words and meaning fused (default), by words or by meaning",
     )
 

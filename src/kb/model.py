@@ -20,6 +20,8 @@ ADVICE_KINDS = (KIND_SECTION, KIND_REPLY)
 SUGGEST_THRESHOLD = 0.6
 # the orders a list of comments (a tag's page, `kb browse`) can be shown in; the first is the default
 SORTS = ("newest", "oldest", "discussed")
+# the ways a search can rank: words and meaning fused, words alone, meaning alone; the first is the default
+MODES = ("hybrid", "words", "meaning")
 
 
 def anchor(heading: str) -> str:

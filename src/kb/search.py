@@ -37,7 +37,7 @@ from kb.engine.scoring import IndexArrays, top
 from kb.errors import NotFoundError, UsageError, shown
 from kb.index.handle import IndexHandle, StoredDoc, id_term
 from kb.index.spelling import MAX_WORD, did_you_mean
-from kb.model import ADVICE_KINDS, KIND_SECTION, KIND_STORY
+from kb.model import ADVICE_KINDS, KIND_SECTION, KIND_STORY, MODES
 from kb.semantic.meaning import Meaning
 from kb.snippets import snippet
 
@@ -52,7 +52,6 @@ SYNONYM = 0.5  # weight of a word brought in as a synonym of the reader's word
 # most of a second to build, so they are never corrected or matched fuzzily.
 FUZZY_RELAXED = "no exact match; showing words spelled alike"
 WEIGHTING = BM25F(B=BM25_B, K1=BM25_K1)
-MODES = ("hybrid", "words", "meaning")
 POOL = 100  # candidates each ranking brings to the fusion
 # The words ranking's share of a fused score, the meaning ranking's is the rest; each scaled
 # to 0-1 over its candidates first. Fitted on tests/eval/judgments.yaml (0.3-0.5 all within

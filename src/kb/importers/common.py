@@ -141,6 +141,11 @@ def slug_from_url(url: str) -> str:
     return "" if last.isdigit() else slugify(last, fallback="")
 
 
+def article_slug(name: str, link: str, title: str) -> str:
+    """Return an imported post's slug: its own name, else its permalink's, else its title's."""
+    return slugify(name, fallback="") or slug_from_url(link) or slugify(title)
+
+
 def html_text(text: str) -> str:
     """Return the text of a short piece of HTML (a title, a name, a label) on one line."""
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()

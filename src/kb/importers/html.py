@@ -130,7 +130,7 @@ class _Page:
 
 
 def _slug(page: _Page) -> str:
-    return c.slug_from_url(page.url) or c.slugify(page.title)
+    return c.article_slug("", page.url, page.title)
 
 
 def _tags(page: _Page) -> tuple[tuple[str, str], ...]:

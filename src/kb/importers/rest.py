@@ -459,11 +459,7 @@ def _read_posts(
         body = html_to_markdown(_rendered(post.get("content")))
         summary = _summary(_rendered(post.get("excerpt")), _rendered(post.get("content")))
         link = str(post.get("link") or "")
-        slug = (
-            c.slugify(str(post.get("slug") or ""), fallback="")
-            or c.slug_from_url(link)
-            or c.slugify(title)
-        )
+        slug = c.article_slug(str(post.get("slug") or ""), link, title)
         key = f"wp:{post_id}"
         batch.articles.append(
             c.SourceArticle(

@@ -376,11 +376,7 @@ def _read_item(
     key = f"wp:{post_id}"
     body = html_to_markdown(_text(item, "content:encoded"))
     summary = c.html_text(_text(item, "excerpt:encoded"))
-    slug = (
-        c.slugify(unquote(_text(item, "wp:post_name")), fallback="")
-        or c.slug_from_url(_text(item, "link"))
-        or c.slugify(title)
-    )
+    slug = c.article_slug(unquote(_text(item, "wp:post_name")), _text(item, "link"), title)
     assert date is not None  # an undated post was dated above, or skipped
     batch.articles.append(
         c.SourceArticle(
