@@ -52,6 +52,35 @@ def kb(built_index):
     return KnowledgeBase(built_index)
 
 
+# Every parameter the app reads from its address (``like`` is ``similar``'s old name, still
+# read), and the names a forged link might try besides (author pages, Streamlit's own)
+URL_PARAMS = [
+    "q",
+    "similar",
+    "like",
+    "comment",
+    "article",
+    "section",
+    "tag",
+    "sort",
+    "page",
+    "ftag",
+    "farticle",
+    "since",
+    "until",
+    "answered",
+    "is_author",
+    "author",
+    "review",
+    "faq",
+    "edit_id",
+    "author_password",
+    "session",
+    "embed",
+    "embed_options",
+]
+
+
 def kb_command() -> list[str]:
     """The installed ``kb`` command beside this Python."""
     exe = Path(sys.executable).parent / "kb"

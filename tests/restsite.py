@@ -16,6 +16,15 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 
+def serve_in_background(server: http.server.HTTPServer) -> str:
+    """Serve in a daemon thread; return the address. ``server.shutdown()`` stops it at once."""
+    # a short poll, so that shutdown() does not wait up to half a second for the loop to notice
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
 class RestSite:
     """The site's content and its misbehaviours; ``url`` is where it answers."""
 
@@ -50,12 +59,7 @@ class RestSite:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        # a short poll, so that close() does not wait up to half a second for the loop to notice
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
+        self.url = serve_in_background(self.server)
 
     def close(self):
         self.server.shutdown()

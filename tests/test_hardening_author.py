@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kb.auth import hash_password
 
-from .conftest import FIXTURE_CORPUS, REPO
+from .conftest import FIXTURE_CORPUS, REPO, URL_PARAMS
 
 pytestmark = pytest.mark.e2e
 APP = str(REPO / "app.py")
@@ -189,30 +189,6 @@ def test_the_fifth_wrong_password_in_a_minute_locks_the_pages(app_env, clock):
 
 
 READER_PAGES = [None, "search.py", "story.py", "article.py", "browse.py"]
-PARAMS = [
-    "q",
-    "like",
-    "comment",
-    "article",
-    "section",
-    "tag",
-    "sort",
-    "page",
-    "ftag",
-    "farticle",
-    "since",
-    "until",
-    "answered",
-    "is_author",
-    "author",
-    "review",
-    "faq",
-    "edit_id",
-    "author_password",
-    "session",
-    "embed",
-    "embed_options",
-]
 VALUES = st.one_of(
     st.sampled_from(
         [
@@ -241,7 +217,7 @@ VALUES = st.one_of(
 )
 @given(
     page=st.sampled_from(READER_PAGES),
-    params=st.dictionaries(st.sampled_from(PARAMS), VALUES, min_size=1, max_size=5),
+    params=st.dictionaries(st.sampled_from(URL_PARAMS), VALUES, min_size=1, max_size=5),
 )
 def test_reader_pages_never_show_private_things_whatever_the_parameters(
     app_env, fresh_lock, page, params

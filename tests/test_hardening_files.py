@@ -16,7 +16,6 @@ import os
 import random
 import shutil
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,6 +30,7 @@ from kb.errors import CorpusError, ImportFormatError, KbError
 from kb.importers.run import import_files
 
 from .conftest import FIXTURE_CORPUS, REPO, kb_command, run_kb
+from .restsite import serve_in_background
 from .test_import_shared import FIXTURES
 
 TRIED: Counter = Counter()
@@ -499,12 +499,7 @@ class _Listener:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        # a short poll, so that close() does not wait up to half a second for the loop
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
+        self.url = serve_in_background(self.server)
 
     def close(self):
         self.server.shutdown()

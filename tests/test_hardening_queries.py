@@ -24,7 +24,7 @@ from kb.errors import KbError
 from kb.model import SORTS
 from kb.search import MAX_QUERY_CHARS, Filters
 
-from .conftest import FIXTURE_CORPUS, REPO, kb_command
+from .conftest import FIXTURE_CORPUS, REPO, URL_PARAMS, kb_command
 
 TRIED: Counter = Counter()  # generated inputs per test, printed at the end of the module
 
@@ -279,24 +279,6 @@ def test_generated_text_really_is_hostile():
 # -- the app -------------------------------------------------------------------------------
 APP = str(REPO / "app.py")
 PAGES = "src/kb/ui/views/"
-PARAMS = [
-    "q",
-    "like",
-    "comment",
-    "article",
-    "section",
-    "tag",
-    "sort",
-    "page",
-    "ftag",
-    "farticle",
-    "since",
-    "until",
-    "answered",
-    "embed",
-    "is_author",
-    "author",
-]
 
 
 @pytest.fixture(scope="module")
@@ -343,7 +325,7 @@ def _page_is_sound(at) -> None:
 @given(
     page=st.sampled_from([None, "story.py", "article.py", "browse.py", "search.py"]),
     params=st.dictionaries(
-        st.one_of(st.sampled_from(PARAMS), NO_SURROGATES), NO_SURROGATES, max_size=4
+        st.one_of(st.sampled_from(URL_PARAMS), NO_SURROGATES), NO_SURROGATES, max_size=4
     ),
 )
 def test_reader_pages_survive_any_query_parameters(app_env, page, params):
