@@ -12,7 +12,6 @@ loop, and ``kb.engine.formats.CountingFrequency`` feeds those counts to the inde
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.analysis.analyzers import Analyzer
@@ -96,12 +95,6 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
             s = stems[word] = stem(word)
         out.append((s, m.start(), m.end()))
     return out
-
-
-@lru_cache(maxsize=4096)
-def phrase_terms(phrase: str) -> tuple[str, ...]:
-    """Return the stemmed terms of a tag phrase (cached: phrases repeat for every comment)."""
-    return tuple(terms(phrase))
 
 
 # Words readers use for the same thing. A query word brings in the rest of its

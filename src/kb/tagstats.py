@@ -24,7 +24,7 @@ from typing import Literal, overload
 from kb.errors import NotFoundError, UsageError, shown
 from kb.fsutil import write_atomic
 from kb.index.handle import StoredDoc
-from kb.model import KIND_STORY, SORTS
+from kb.model import SORTS
 from kb.search import Hit, KnowledgeBase
 from kb.suggest import Example, Suggester, cross_validate
 
@@ -282,11 +282,6 @@ def browse(
     offset = max(0, int(offset))  # a negative offset would count from the end
     page = chosen[offset : offset + max(1, int(limit))]
     return len(chosen), [make_hit(d, 0.0, set(), suggested=extra) for d, extra in page]
-
-
-def story_count(kb: KnowledgeBase) -> int:
-    """Return how many reader stories the index holds."""
-    return sum(1 for d in kb.all_comments() if d.kind == KIND_STORY)
 
 
 def _when(d: StoredDoc) -> dt.datetime:

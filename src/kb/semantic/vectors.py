@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterable
@@ -364,8 +363,3 @@ def _write_gen(
         complete=np.array(len(have) == len(keys)),
     )
     return len(have)
-
-
-def drop_cache(index_dir: Path) -> None:
-    """Remove every embedding cache of an index folder."""
-    shutil.rmtree(Path(index_dir) / CACHE, ignore_errors=True)
